@@ -1,0 +1,49 @@
+/**
+ * Environment variable names shared by the CDK stack, the local stack and the handlers.
+ * One module so a rename cannot leave a stage reading a variable nobody sets.
+ */
+export const ENV = {
+  /** Queue URL a stage reads from / writes to, by stage name: SEAMWORK_QUEUE_URL_<STAGE>. */
+  queueUrl: (stage: string) => `SEAMWORK_QUEUE_URL_${stage.toUpperCase()}`,
+  /** DLQ URL of a stage: SEAMWORK_DLQ_URL_<STAGE>. */
+  dlqUrl: (stage: string) => `SEAMWORK_DLQ_URL_${stage.toUpperCase()}`,
+  TABLE_DEDUPE: 'SEAMWORK_TABLE_DEDUPE',
+  TABLE_LEDGER: 'SEAMWORK_TABLE_LEDGER',
+  TABLE_IDEMPOTENCY: 'SEAMWORK_TABLE_IDEMPOTENCY',
+  TABLE_VAULT: 'SEAMWORK_TABLE_VAULT',
+  AUDIT_BUCKET: 'SEAMWORK_AUDIT_BUCKET',
+  PAYLOAD_BUCKET: 'SEAMWORK_PAYLOAD_BUCKET',
+  /** Full URL of the AppConfig agent's configuration endpoint for the flags profile. */
+  FLAGS_URL: 'SEAMWORK_FLAGS_URL',
+  /** Where webhook signing secrets and connector credentials come from: a Secrets Manager ARN or a local file path. */
+  SECRETS_ARN: 'SEAMWORK_SECRETS_ARN',
+  SECRETS_FILE: 'SEAMWORK_SECRETS_FILE',
+  /** Base URLs of the connectors' targets (Zendesk subdomain URL, Slack webhook base). */
+  ZENDESK_BASE_URL: 'SEAMWORK_ZENDESK_BASE_URL',
+  SLACK_BASE_URL: 'SEAMWORK_SLACK_BASE_URL',
+  /** Max accepted webhook body in bytes. */
+  MAX_BODY_BYTES: 'SEAMWORK_MAX_BODY_BYTES',
+  /** Replay window for signed timestamps, in seconds. */
+  SIGNATURE_TOLERANCE_SECONDS: 'SEAMWORK_SIGNATURE_TOLERANCE_SECONDS',
+  /** Tenant id assigned to events that do not carry one. */
+  DEFAULT_TENANT: 'SEAMWORK_DEFAULT_TENANT',
+  /** Per-tenant daily cap in USD (micro-dollars are used internally). */
+  TENANT_DAILY_CAP_USD: 'SEAMWORK_TENANT_DAILY_CAP_USD',
+  /** Anthropic SDK settings (standard names, read by the SDK too). */
+  ANTHROPIC_BASE_URL: 'ANTHROPIC_BASE_URL',
+  ANTHROPIC_API_KEY: 'ANTHROPIC_API_KEY',
+  /** Powertools. */
+  POWERTOOLS_SERVICE_NAME: 'POWERTOOLS_SERVICE_NAME',
+  POWERTOOLS_METRICS_NAMESPACE: 'POWERTOOLS_METRICS_NAMESPACE',
+} as const;
+
+/** The stages that run behind queues, in pipeline order. */
+export const QUEUE_STAGES = ['validate', 'infer', 'verify', 'act'] as const;
+export type QueueStage = (typeof QUEUE_STAGES)[number];
+
+/** Every stage, including the HTTP ingest stage. */
+export const STAGES = ['ingest', ...QUEUE_STAGES] as const;
+export type StageName = (typeof STAGES)[number];
+
+/** Queue names: one per queue stage plus the review queue. DLQs are `<name>-dlq`. */
+export const REVIEW_QUEUE = 'review' as const;

@@ -1,0 +1,94 @@
+import type { QueueStage, StageName } from './config-keys.js';
+import type { ActionRequest, Evidence, SourceDocument } from './integration.js';
+
+/** Which path an event takes, chosen from flags at the infer stage. */
+export type DecisionPath = 'ai' | 'baseline' | 'shadow';
+
+/** Where an accepted event ends: exactly one of these (invariant 1). */
+export type FinalOutcome = 'acted' | 'baseline' | 'review' | 'dlq';
+
+/** Result of one check, recorded in the audit log. */
+export interface CheckResult {
+  /** Check id, e.g. `output-schema`, `quote-exists`, `confidence-floor`. */
+  check: string;
+  verdict: 'pass' | 'fail' | 'retracted' | 'skipped';
+  /** A sentence a human understands. */
+  detail: string;
+  /** Evidence for the verdict (e.g. the unfound quote). */
+  data?: Record<string, unknown>;
+}
+
+/** The head of a decision's audit hash chain, carried so the next stage can link to it. */
+export interface AuditHead {
+  seq: number;
+  hash: string;
+}
+
+/** Model usage and cost of one decision. */
+export interface UsageRecord {
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+  /** What was reserved before the call (worst case). */
+  reservedUsd: number;
+}
+
+/**
+ * The decision envelope: what the queues carry between stages. It grows as it moves;
+ * raw vendor bytes never travel past validate (they are in the audit record).
+ */
+export interface Envelope {
+  v: 1;
+  decisionId: string;
+  integration: string;
+  tenant: string;
+  vendorEventId: string;
+  receivedAt: string;
+  /** Stage this envelope is addressed to. */
+  stage: QueueStage;
+  auditHead: AuditHead;
+  /** Set only between ingest and validate: the raw body as received (UTF-8). */
+  raw?: { body: string; headers: Record<string, string> };
+  /** Redacted, validated input. */
+  input?: unknown;
+  contractVersion?: string;
+  /** Windowed, redacted source documents. */
+  documents?: SourceDocument[];
+  path?: DecisionPath;
+  /** Decisions produced at infer, checked at verify. */
+  aiDecision?: Record<string, unknown>;
+  baselineDecision?: Record<string, unknown>;
+  usage?: UsageRecord;
+  /** The verified decision that reaches act, with the checks it passed. */
+  verified?: {
+    source: 'ai' | 'baseline';
+    decision: Record<string, unknown>;
+    actions: ActionRequest[];
+    retracted: Evidence[];
+    /** Shadow: the AI's verified actions, recorded but not executed. */
+    shadowActions?: ActionRequest[];
+  };
+  checks?: CheckResult[];
+  /** Dry run (eval, replay): act records the actions instead of executing them. */
+  dryRun?: boolean;
+}
+
+/** A message parked in a DLQ or the review queue: the envelope plus why. */
+export interface RejectionRecord {
+  stage: StageName;
+  integration: string;
+  decisionId: string;
+  code: string;
+  /** A sentence a human understands. */
+  reason: string;
+  retryable: boolean;
+  pointer?: string;
+  contractVersion?: string;
+  detail?: Record<string, unknown>;
+  at: string;
+  /** The envelope as it was when rejected (already redacted past validate). */
+  envelope: Envelope;
+}

@@ -1,0 +1,169 @@
+import type { z } from 'zod';
+
+/**
+ * One typed definition per integration: everything the seven layers need to know about it.
+ * Adding an integration means adding a folder under lambdas/integrations/ that exports one of
+ * these and registering it in lambdas/integrations/index.ts — nothing else changes.
+ */
+
+/** A source document the model may read and that grounding checks quote against. */
+export interface SourceDocument {
+  /** Stable id used by evidence quotes, e.g. `ticket.description`. */
+  id: string;
+  /** Human title shown to the model. */
+  title: string;
+  /** Redacted, windowed text. */
+  text: string;
+  /** Where the text came from (vendor + object), for the source whitelist. */
+  origin: string;
+}
+
+/** A request to act on a downstream system; executed idempotently by the act stage. */
+export interface ActionRequest {
+  /** Stable action name, unique within one decision: `zendesk.update_ticket`. Part of the idempotency key. */
+  name: string;
+  /** Connector id that executes it. */
+  connector: 'zendesk' | 'slack' | 'webhook';
+  /** Connector-specific parameters; may contain vault tokens (`[EMAIL_1]`) that the act stage restores. */
+  params: Record<string, unknown>;
+}
+
+/** A verbatim quote supporting the output, pointing at a source document. */
+export interface Evidence {
+  quote: string;
+  source: string;
+}
+
+/** How the vendor signs its webhooks. */
+export type SignatureScheme = 'zendesk';
+
+/** Where the event comes from and how to recognise it before validation. */
+export interface SourceSpec {
+  vendor: 'zendesk';
+  signature: SignatureScheme;
+  /** Name of the secret (in the secrets document) that signs this integration's webhooks. */
+  secretName: string;
+  /**
+   * Reads the vendor's event id from the parsed body (or headers) for dedupe.
+   * Returns undefined when it cannot be found; ingest then rejects with 400.
+   */
+  eventId(body: unknown, headers: Record<string, string>): string | undefined;
+  /** Reads the tenant from the parsed body; undefined → the default tenant. */
+  tenant(body: unknown): string | undefined;
+}
+
+/** Model choice and limits for the infer stage. */
+export interface ModelSpec {
+  /** Model id as the Anthropic API names it, e.g. `claude-haiku-4-5`. */
+  id: string;
+  /** Hard cap on output tokens; the worst-case pre-flight uses it. */
+  maxTokens: number;
+  /** Per-inference cap in USD: the worst case above it is refused before the call. */
+  perInferenceCapUsd: number;
+  temperature: number;
+}
+
+/** Grounding policy: which checks run and what a failure does. */
+export interface GroundingPolicy {
+  /** Below this confidence the decision goes to review. */
+  minConfidence: number;
+  /** A retracted (unfound) quote: `retract` drops it and flags; `review` sends the decision to review. */
+  onUnfoundQuote: 'retract' | 'review';
+  /** At least this many verified quotes must remain, else the decision goes to review. */
+  minEvidence: number;
+}
+
+/** Per-field comparison used by the eval. */
+export interface EvalField {
+  /** Name of the field in the expected record and the decision. */
+  name: string;
+  /** How to compare: exact equality, or boolean presence (e.g. escalation_reason non-null). */
+  compare: 'exact' | 'present';
+}
+
+/** A hand-rated golden example. */
+export interface GoldenExample {
+  id: string;
+  /** The raw vendor webhook body, exactly as it would arrive. */
+  body: unknown;
+  /** Expected outcome fields, compared per EvalField. */
+  expected: Record<string, unknown>;
+  /** Why the rater chose these values. */
+  rationale?: string;
+}
+
+/** A fixture: a webhook as the vendor sends it, with what the pipeline must do with it. */
+export interface Fixture {
+  name: string;
+  description: string;
+  /** Raw body as text (may be malformed on purpose). */
+  body: string;
+  /** Signing: `valid` signs with the right secret, `bad` with a wrong one, `stale` with an old timestamp. */
+  signature: 'valid' | 'bad' | 'stale';
+  /** Send it this many times (duplicate delivery). */
+  deliveries?: number;
+  /** What must happen: HTTP status at ingest and final outcome if accepted. */
+  expect: { status: number; outcome?: 'acted' | 'baseline' | 'review' | 'dlq' };
+}
+
+/** The decision an integration produces (AI or baseline) before verification. */
+export interface DecisionBase {
+  outcome: string;
+  confidence: number;
+  evidence: Evidence[];
+}
+
+/** The typed definition of an integration. */
+export interface IntegrationDefinition<TInput = any, TOutput extends DecisionBase = any> {
+  name: string;
+  description: string;
+  source: SourceSpec;
+  contract: {
+    version: string;
+    /** Parses the raw vendor body into the input the pipeline uses (strict, versioned). */
+    schema: z.ZodType<TInput>;
+  };
+  /** Paths (dot notation) into the input whose string values are redacted; others are left alone. */
+  redactFields: string[];
+  /** Token budget for the documents placed in the prompt. */
+  windowTokens: number;
+  /** The source documents the model reads, built from the redacted input. Order = priority for windowing. */
+  documents(input: TInput): SourceDocument[];
+  /** Sticky key for canary bucketing: the same subject always lands on the same path. */
+  stickyKey(input: TInput): string;
+  prompt: {
+    version: string;
+    system: string;
+    instructions: string;
+  };
+  model: ModelSpec;
+  output: {
+    /** Name of the tool the model must call with its structured output. */
+    toolName: string;
+    toolDescription: string;
+    schema: z.ZodType<TOutput>;
+    /** Value of `outcome` meaning "I don't have enough information". */
+    abstainOutcome: string;
+  };
+  grounding: GroundingPolicy;
+  /** Non-AI behaviour: what the flag falls back to. Deterministic. */
+  baseline(input: TInput, documents: SourceDocument[]): TOutput;
+  /** The actions a verified decision leads to. Never sees the reasoning field. */
+  actions(decision: TOutput, input: TInput): ActionRequest[];
+  eval: {
+    fields: EvalField[];
+    /** Absolute path of the golden set (JSONL of GoldenExample). */
+    goldenPath: string;
+    /** Absolute path of the committed eval baseline (JSON). */
+    baselinePath: string;
+  };
+  /** Absolute path of the fixtures folder (one JSON file per Fixture). */
+  fixturesDir: string;
+}
+
+/** Identity helper that keeps the generic types. */
+export function defineIntegration<TInput, TOutput extends DecisionBase>(
+  def: IntegrationDefinition<TInput, TOutput>,
+): IntegrationDefinition<TInput, TOutput> {
+  return def;
+}

@@ -1,0 +1,97 @@
+import { ENV, QUEUE_STAGES, REVIEW_QUEUE, type QueueStage } from '../lambdas/core/config-keys.js';
+
+/**
+ * The one declaration of Seamwork's topology. The CDK stack (lib/cloud) and the local stack
+ * (lib/local) are both built from it, so what runs locally is what deploys.
+ */
+
+/** A queue stage's Lambda: which queue feeds it and what it may send to. */
+export interface StageSpec {
+  stage: QueueStage;
+  /** Handler source file, relative to the repo root; exports `handler`. */
+  entry: string;
+  /** Seconds a received message stays invisible; > the function timeout. */
+  visibilityTimeoutSeconds: number;
+  /** Deliveries before SQS redrives a message to the DLQ. */
+  maxReceiveCount: number;
+  /** Function timeout in seconds. */
+  timeoutSeconds: number;
+  /** SQS batch size for the event source mapping / local poller. */
+  batchSize: number;
+  memoryMb: number;
+  /** Queues this stage sends to (queue stages or `review`). */
+  sendsTo: Array<QueueStage | typeof REVIEW_QUEUE>;
+  /** Tables it reads/writes, by logical name. */
+  tables: Array<keyof typeof TABLES>;
+  /** Whether it reads the flags profile. */
+  readsFlags: boolean;
+  /** Whether it calls the model (needs the model API key). */
+  callsModel: boolean;
+  /** Whether it calls connectors (needs connector credentials). */
+  callsConnectors: boolean;
+}
+
+/** DynamoDB tables: partition key `pk`, sort key where noted, TTL attribute `expiresAt` (epoch seconds). */
+export const TABLES = {
+  dedupe: { envKey: ENV.TABLE_DEDUPE, sortKey: false },
+  ledger: { envKey: ENV.TABLE_LEDGER, sortKey: false },
+  idempotency: { envKey: ENV.TABLE_IDEMPOTENCY, sortKey: false },
+  vault: { envKey: ENV.TABLE_VAULT, sortKey: false },
+} as const;
+export type TableName = keyof typeof TABLES;
+
+/** S3 buckets. The audit bucket is write-once (Object Lock in AWS, Seamwork's guard locally). */
+export const BUCKETS = {
+  audit: { envKey: ENV.AUDIT_BUCKET, objectLock: true },
+  payload: { envKey: ENV.PAYLOAD_BUCKET, objectLock: false },
+} as const;
+export type BucketName = keyof typeof BUCKETS;
+
+/** The HTTP ingest function. */
+export const INGEST = {
+  entry: 'lambdas/handlers/ingest.ts',
+  route: '/webhooks/{integration}',
+  timeoutSeconds: 10,
+  memoryMb: 256,
+  maxBodyBytes: 256 * 1024,
+  sendsTo: ['validate'] as QueueStage[],
+  tables: ['dedupe'] as TableName[],
+} as const;
+
+/** The queue stages, in pipeline order. */
+export const STAGE_SPECS: Record<QueueStage, StageSpec> = {
+  validate: {
+    stage: 'validate', entry: 'lambdas/handlers/validate.ts', visibilityTimeoutSeconds: 60, maxReceiveCount: 3,
+    timeoutSeconds: 20, batchSize: 10, memoryMb: 512, sendsTo: ['infer'], tables: ['vault'],
+    readsFlags: false, callsModel: false, callsConnectors: false,
+  },
+  infer: {
+    stage: 'infer', entry: 'lambdas/handlers/infer.ts', visibilityTimeoutSeconds: 180, maxReceiveCount: 4,
+    timeoutSeconds: 90, batchSize: 5, memoryMb: 512, sendsTo: ['verify', 'infer', REVIEW_QUEUE], tables: ['ledger'],
+    readsFlags: true, callsModel: true, callsConnectors: false,
+  },
+  verify: {
+    stage: 'verify', entry: 'lambdas/handlers/verify.ts', visibilityTimeoutSeconds: 60, maxReceiveCount: 3,
+    timeoutSeconds: 20, batchSize: 10, memoryMb: 512, sendsTo: ['act', REVIEW_QUEUE], tables: [],
+    readsFlags: false, callsModel: false, callsConnectors: false,
+  },
+  act: {
+    stage: 'act', entry: 'lambdas/handlers/act.ts', visibilityTimeoutSeconds: 90, maxReceiveCount: 5,
+    timeoutSeconds: 30, batchSize: 5, memoryMb: 512, sendsTo: [], tables: ['idempotency', 'vault'],
+    readsFlags: false, callsModel: false, callsConnectors: true,
+  },
+};
+
+/** Every queue Seamwork declares, with its DLQ: the four stage queues and the review queue. */
+export const QUEUES = [...QUEUE_STAGES, REVIEW_QUEUE] as const;
+export type QueueName = (typeof QUEUES)[number];
+
+/** Name of the DLQ of a queue. */
+export const dlqName = (queue: QueueName): string => `${queue}-dlq`;
+
+/** AppConfig names for the flags. */
+export const FLAGS = {
+  application: 'seamwork',
+  environment: 'live',
+  profile: 'integration-flags',
+} as const;
