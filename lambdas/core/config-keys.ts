@@ -29,6 +29,10 @@ export const ENV = {
   DEFAULT_TENANT: 'SEAMWORK_DEFAULT_TENANT',
   /** Per-tenant daily cap in USD (micro-dollars are used internally). */
   TENANT_DAILY_CAP_USD: 'SEAMWORK_TENANT_DAILY_CAP_USD',
+  /** Deliveries before SQS redrives to the DLQ; on the last one a stage parks the message itself, with a reason. */
+  maxReceiveCount: (stage: string) => `SEAMWORK_MAX_RECEIVE_COUNT_${stage.toUpperCase()}`,
+  /** Local only: append EMF metric documents to this file instead of stdout. */
+  METRICS_FILE: 'SEAMWORK_METRICS_FILE',
   /** Anthropic SDK settings (standard names, read by the SDK too). */
   ANTHROPIC_BASE_URL: 'ANTHROPIC_BASE_URL',
   ANTHROPIC_API_KEY: 'ANTHROPIC_API_KEY',

@@ -72,6 +72,8 @@ export interface Envelope {
     shadowActions?: ActionRequest[];
   };
   checks?: CheckResult[];
+  /** How many times a rate-limited inference was put back with a delay. */
+  requeues?: number;
   /** Dry run (eval, replay): act records the actions instead of executing them. */
   dryRun?: boolean;
 }

@@ -1,4 +1,5 @@
-// Placeholder until the act handler lands; replaced in the next commits.
-export const handler = async (): Promise<unknown> => {
-  throw new Error('act handler not implemented yet');
-};
+import { makeStageHandler } from '../aws/sqs-stage-handler.js';
+import { actStage } from '../core/stages/act.js';
+
+/** Layer 5 Lambda: idempotent actions through the connectors. */
+export const handler = makeStageHandler('act', (w) => (envelope) => actStage(envelope, { executor: w.executor, vault: w.vault, now: () => new Date() }));

@@ -1,4 +1,15 @@
-// Placeholder until the infer handler lands; replaced in the next commits.
-export const handler = async (): Promise<unknown> => {
-  throw new Error('infer handler not implemented yet');
-};
+import { makeStageHandler } from '../aws/sqs-stage-handler.js';
+import { inferStage } from '../core/stages/infer.js';
+
+/** Layers 2 and 3 Lambda: path, prompt, cost caps, the model call. */
+export const handler = makeStageHandler('infer', (w) => (envelope) =>
+  inferStage(envelope, {
+    integration: w.integration,
+    flags: w.flags,
+    ledger: w.ledger,
+    model: w.model,
+    now: () => new Date(),
+    tenantDailyCapUsd: w.config.tenantDailyCapUsd,
+    maxRateLimitRequeues: 5,
+  }),
+);

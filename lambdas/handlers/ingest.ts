@@ -1,4 +1,36 @@
-// Placeholder until the ingest handler lands; replaced in the next commits.
-export const handler = async (): Promise<unknown> => {
-  throw new Error('ingest handler not implemented yet');
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ingestWebhook } from '../core/stages/ingest.js';
+import { PowertoolsMetricsSink } from '../aws/metrics.js';
+import { Wiring } from '../aws/wiring.js';
+import { getIntegration } from '../integrations/index.js';
+
+const logger = new Logger({ serviceName: 'seamwork', persistentKeys: { stage: 'ingest' } });
+let wiring: Wiring | undefined;
+let sink: PowertoolsMetricsSink | undefined;
+
+/** Webhook Lambda behind `POST /webhooks/{integration}`: verify, dedupe, record, enqueue, 202. */
+export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  wiring ??= new Wiring();
+  sink ??= new PowertoolsMetricsSink('ingest', wiring.config.metricsFile);
+  const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+  const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v ?? '')]));
+  try {
+    const res = await ingestWebhook(
+      { integration: event.pathParameters?.integration ?? '', body, headers },
+      {
+        integration: getIntegration, secrets: wiring.secrets, dedupe: wiring.dedupe, audit: wiring.audit, queues: wiring.queues, metrics: sink,
+        now: () => new Date(), maxBodyBytes: wiring.config.maxBodyBytes, toleranceSeconds: wiring.config.toleranceSeconds,
+        defaultTenant: wiring.config.defaultTenant, dedupeTtlSeconds: 7 * 24 * 3600,
+      },
+    );
+    if (res.status >= 400) logger.warn('webhook rejected', { status: res.status, code: res.body.code, reason: res.body.reason });
+    return { statusCode: res.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(res.body) };
+  } catch (err) {
+    // Not accepted: the vendor retries on 5xx, and the dedupe claim was released.
+    logger.error('webhook ingest failed', { error: (err as Error).message });
+    return { statusCode: 503, headers: { 'content-type': 'application/json', 'retry-after': '5' }, body: JSON.stringify({ status: 'error', code: 'INGEST_UNAVAILABLE', reason: 'Seamwork could not accept the event right now; retry.' }) };
+  } finally {
+    sink.flush();
+  }
 };

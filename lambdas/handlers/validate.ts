@@ -1,4 +1,7 @@
-// Placeholder until the validate handler lands; replaced in the next commits.
-export const handler = async (): Promise<unknown> => {
-  throw new Error('validate handler not implemented yet');
-};
+import { makeStageHandler } from '../aws/sqs-stage-handler.js';
+import { validateStage } from '../core/stages/validate.js';
+
+/** Layer 1 Lambda: contract, redaction, windowing. */
+export const handler = makeStageHandler('validate', (w) => (envelope) =>
+  validateStage(envelope, { integration: w.integration, vault: w.vault, now: () => new Date(), vaultTtlSeconds: 7 * 24 * 3600 }),
+);

@@ -1,4 +1,5 @@
-// Placeholder until the verify handler lands; replaced in the next commits.
-export const handler = async (): Promise<unknown> => {
-  throw new Error('verify handler not implemented yet');
-};
+import { makeStageHandler } from '../aws/sqs-stage-handler.js';
+import { verifyStage } from '../core/stages/verify.js';
+
+/** Layer 4 Lambda: output schema and grounding checks. */
+export const handler = makeStageHandler('verify', (w) => (envelope) => verifyStage(envelope, { integration: w.integration }));

@@ -1,0 +1,73 @@
+#!/usr/bin/env -S node --import tsx
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const USAGE = `seamwork — the seams between a vendor's webhook and the action taken on its behalf
+
+  start [--no-samples] [--port N] [--real-model]   local stack + sample webhooks, serves until Ctrl-C
+  send <integration> <file> [--new-id] [--signature valid|bad|stale]
+                                                   post a payload (or fixture) signed as the vendor would
+  trace <decision-id> [--integration N] [--json]   the whole story of a decision, from the audit log
+  eval <integration> [--path ai|baseline] [--update-baseline] [--out DIR]
+                                                   golden set through the real stages; exit 1 on a >5 point drop
+  flags [show] | flags set <integration> enabled=false rolloutPercent=5 mode=shadow
+                                                   the local flags file the AppConfig agent serves
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start': {
+      const { values } = parseArgs({ args: rest, options: { 'no-samples': { type: 'boolean' }, port: { type: 'string' }, 'real-model': { type: 'boolean' } } });
+      const { startCommand } = await import('../lib/cli/start.js');
+      await startCommand({ samples: !values['no-samples'], apiPort: Number(values.port ?? process.env.SEAMWORK_PORT ?? 4580), realModel: Boolean(values['real-model']) });
+      return 0;
+    }
+    case 'send': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { 'new-id': { type: 'boolean' }, signature: { type: 'string', default: 'valid' } } });
+      if (positionals.length !== 2) return usage('send needs <integration> <file>');
+      const sig = values.signature as 'valid' | 'bad' | 'stale';
+      if (!['valid', 'bad', 'stale'].includes(sig)) return usage('--signature is valid, bad or stale');
+      const { sendCommand } = await import('../lib/cli/send.js');
+      return sendCommand(positionals[0], positionals[1], { newId: Boolean(values['new-id']), signature: sig });
+    }
+    case 'trace': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { integration: { type: 'string' }, json: { type: 'boolean' } } });
+      if (positionals.length !== 1) return usage('trace needs <decision-id>');
+      const { traceCommand } = await import('../lib/cli/trace.js');
+      return traceCommand(positionals[0], { integration: values.integration, json: Boolean(values.json) });
+    }
+    case 'eval': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { path: { type: 'string', default: 'ai' }, 'update-baseline': { type: 'boolean' }, out: { type: 'string' } } });
+      if (positionals.length !== 1) return usage('eval needs <integration>');
+      if (values.path !== 'ai' && values.path !== 'baseline') return usage('--path is ai or baseline');
+      const { evalCommand } = await import('../lib/cli/eval.js');
+      const res = await evalCommand(positionals[0], { path: values.path, updateBaseline: Boolean(values['update-baseline']), outDir: values.out ?? join(process.cwd(), '.seamwork', 'eval') });
+      return res.code;
+    }
+    case 'flags': {
+      const { flagsCommand } = await import('../lib/cli/flags.js');
+      return flagsCommand(join(process.cwd(), 'config', 'flags.local.json'), rest);
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+      console.log(USAGE);
+      return 0;
+    default:
+      return usage(`unknown command "${command}"`);
+  }
+}
+
+function usage(problem: string): number {
+  console.error(`seamwork: ${problem}\n\n${USAGE}`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`seamwork: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,36 @@
+import { ConfigurationError, SeamworkError } from '../core/errors.js';
+import { FLAG_OFF, FlagsDocumentSchema, type FlagsDocument, type IntegrationFlag } from '../core/flags.js';
+import type { FlagSource } from '../core/ports.js';
+
+/**
+ * Reads flags through the AppConfig agent's HTTP interface (the Lambda extension in AWS, the
+ * local agent in `npm start`). The agent caches and polls AppConfig itself, so each read is a
+ * localhost call; a flip therefore takes effect within the agent's poll interval, no deploy.
+ */
+export class AppConfigFlagSource implements FlagSource {
+  private last?: { at: number; doc: FlagsDocument };
+
+  constructor(private readonly url: string, private readonly maxAgeMs = 1000) {}
+
+  async get(integration: string): Promise<IntegrationFlag> {
+    const doc = await this.document();
+    return doc[integration] ?? FLAG_OFF;
+  }
+
+  private async document(): Promise<FlagsDocument> {
+    if (this.last && Date.now() - this.last.at < this.maxAgeMs) return this.last.doc;
+    let res: Response;
+    try {
+      res = await fetch(this.url, { signal: AbortSignal.timeout(2000) });
+    } catch (err) {
+      throw new SeamworkError('FLAGS_UNAVAILABLE', `The AppConfig agent at ${this.url} did not answer: ${(err as Error).message}`, true, { cause: err });
+    }
+    if (!res.ok) throw new SeamworkError('FLAGS_UNAVAILABLE', `The AppConfig agent answered ${res.status}: ${(await res.text()).slice(0, 200)}`, true);
+    const parsed = FlagsDocumentSchema.safeParse(await res.json());
+    if (!parsed.success) {
+      throw new ConfigurationError(`The flags document is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    this.last = { at: Date.now(), doc: parsed.data };
+    return parsed.data;
+  }
+}

@@ -1,0 +1,121 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { SeamworkError } from '../core/errors.js';
+import type { CapScope, CostLedger, DedupeStore, Reservation, TokenVault } from '../core/ports.js';
+import { dynamoClient } from './clients.js';
+
+/**
+ * DynamoDB adapters. TTL (`expiresAt`, epoch seconds) only cleans up: expiry is always compared
+ * in code, because DynamoDB deletes expired items lazily (and local emulators never do).
+ */
+
+const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
+const isConditionFailure = (err: unknown) => err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException';
+const storeError = (what: string, err: unknown) => new SeamworkError('STORE_UNAVAILABLE', `${what}: ${(err as Error).message}`, true, { cause: err });
+
+/** Ingest dedupe on a conditional put. */
+export class DynamoDedupeStore implements DedupeStore {
+  constructor(private readonly table: string) {}
+
+  async claim(key: string, decisionId: string, ttlSeconds: number, now: Date) {
+    const pk = `dedupe#${key}`;
+    try {
+      await dynamoClient().send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk, decisionId, claimedAt: now.toISOString(), expiresAt: epoch(now) + ttlSeconds },
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+          ExpressionAttributeValues: { ':now': epoch(now) },
+        }),
+      );
+      return { claimed: true as const };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw storeError('Dedupe claim failed', err);
+      const existing = await dynamoClient().send(new GetCommand({ TableName: this.table, Key: { pk }, ConsistentRead: true }));
+      return { claimed: false as const, decisionId: String(existing.Item?.decisionId ?? 'unknown') };
+    }
+  }
+
+  async release(key: string, decisionId: string): Promise<void> {
+    try {
+      await dynamoClient().send(
+        new DeleteCommand({ TableName: this.table, Key: { pk: `dedupe#${key}` }, ConditionExpression: 'decisionId = :d', ExpressionAttributeValues: { ':d': decisionId } }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw storeError('Dedupe release failed', err);
+    }
+  }
+}
+
+/**
+ * The cost ledger: integer micro-dollars per scope, reserved with a conditional atomic ADD so
+ * concurrent reservations can never overshoot a cap. Several scopes are reserved in order and
+ * rolled back on refusal (no transactions: they are not available on every local emulator).
+ */
+export class DynamoCostLedger implements CostLedger {
+  constructor(private readonly table: string) {}
+
+  async reserve(scopes: CapScope[], microUsd: number) {
+    const done: CapScope[] = [];
+    for (const scope of scopes) {
+      const ok = await this.add(scope, microUsd, true);
+      if (!ok.ok) {
+        for (const d of done) await this.add(d, -microUsd, false);
+        return { ok: false as const, refusedBy: scope, spentMicroUsd: ok.spent };
+      }
+      done.push(scope);
+    }
+    return { ok: true as const, reservation: { scopes, reservedMicroUsd: microUsd } };
+  }
+
+  async reconcile(reservation: Reservation, actualMicroUsd: number): Promise<void> {
+    const delta = actualMicroUsd - reservation.reservedMicroUsd;
+    if (delta === 0) return;
+    for (const scope of reservation.scopes) await this.add(scope, delta, false);
+  }
+
+  /** Spent micro-dollars in one scope (for the CLI and tests). */
+  async spent(key: string): Promise<number> {
+    const res = await dynamoClient().send(new GetCommand({ TableName: this.table, Key: { pk: `ledger#${key}` }, ConsistentRead: true }));
+    return Number(res.Item?.spentMicro ?? 0);
+  }
+
+  private async add(scope: CapScope, amount: number, guard: boolean): Promise<{ ok: true } | { ok: false; spent: number }> {
+    const pk = `ledger#${scope.key}`;
+    if (guard && amount > scope.capMicroUsd) return { ok: false, spent: await this.spent(scope.key) };
+    try {
+      await dynamoClient().send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk },
+          UpdateExpression: 'ADD spentMicro :a SET capMicro = :cap',
+          ...(guard ? { ConditionExpression: 'attribute_not_exists(spentMicro) OR spentMicro <= :limit' } : {}),
+          ExpressionAttributeValues: { ':a': amount, ':cap': scope.capMicroUsd, ...(guard ? { ':limit': scope.capMicroUsd - amount } : {}) },
+        }),
+      );
+      return { ok: true };
+    } catch (err) {
+      if (guard && isConditionFailure(err)) return { ok: false, spent: await this.spent(scope.key) };
+      throw storeError(`Ledger update of ${scope.key} failed`, err);
+    }
+  }
+}
+
+/** The PII token vault: originals of redaction tokens, restorable by the act stage only. */
+export class DynamoTokenVault implements TokenVault {
+  constructor(private readonly table: string) {}
+
+  async put(decisionId: string, tokens: Record<string, string>, ttlSeconds: number, now: Date): Promise<void> {
+    try {
+      await dynamoClient().send(new PutCommand({ TableName: this.table, Item: { pk: `vault#${decisionId}`, tokens, expiresAt: epoch(now) + ttlSeconds } }));
+    } catch (err) {
+      throw storeError('Token vault write failed', err);
+    }
+  }
+
+  async get(decisionId: string, now: Date): Promise<Record<string, string>> {
+    const res = await dynamoClient().send(new GetCommand({ TableName: this.table, Key: { pk: `vault#${decisionId}` }, ConsistentRead: true }));
+    if (!res.Item || Number(res.Item.expiresAt) < epoch(now)) return {};
+    return res.Item.tokens as Record<string, string>;
+  }
+}

@@ -1,0 +1,57 @@
+import { readFile } from 'node:fs/promises';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
+import { ConfigurationError } from '../core/errors.js';
+
+/**
+ * The secrets document: webhook signing secrets (a list: two are active during a rotation) and
+ * connector credentials. From Secrets Manager in AWS, from a local file in `npm start`.
+ * Values are never logged; errors name the secret, never its value.
+ */
+export const SecretsDocumentSchema = z.object({
+  webhooks: z.record(z.string(), z.array(z.string().min(16)).min(1)),
+  zendesk: z.object({ email: z.string(), apiToken: z.string() }).optional(),
+  slack: z.object({ webhookPath: z.string().startsWith('/') }).optional(),
+  anthropicApiKey: z.string().optional(),
+});
+export type SecretsDocument = z.infer<typeof SecretsDocumentSchema>;
+
+let cache: { doc: SecretsDocument; at: number } | undefined;
+const TTL_MS = 5 * 60 * 1000;
+
+/** Loads (and caches for five minutes) the secrets document. */
+export async function loadSecrets(source: { arn?: string; file?: string }): Promise<SecretsDocument> {
+  if (cache && Date.now() - cache.at < TTL_MS) return cache.doc;
+  let raw: string;
+  if (source.arn) {
+    const res = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: source.arn }));
+    raw = res.SecretString ?? '';
+  } else if (source.file) {
+    raw = await readFile(source.file, 'utf8');
+  } else {
+    throw new ConfigurationError('Neither SEAMWORK_SECRETS_ARN nor SEAMWORK_SECRETS_FILE is set; webhook signatures cannot be verified.');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new ConfigurationError(`The secrets document${source.arn ? '' : ` in ${source.file}`} is not valid JSON.`);
+  }
+  const parsed = SecretsDocumentSchema.safeParse(json);
+  if (!parsed.success) throw new ConfigurationError(`The secrets document is malformed at ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}.`);
+  cache = { doc: parsed.data, at: Date.now() };
+  return parsed.data;
+}
+
+/** Signing secrets for one webhook source; a missing name is a configuration error. */
+export async function webhookSecrets(source: { arn?: string; file?: string }, name: string): Promise<string[]> {
+  const doc = await loadSecrets(source);
+  const list = doc.webhooks[name];
+  if (!list) throw new ConfigurationError(`No webhook signing secret named "${name}" in the secrets document.`);
+  return list;
+}
+
+/** Forgets cached secrets (rotation tests). */
+export function resetSecrets(): void {
+  cache = undefined;
+}

@@ -1,0 +1,56 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { QueueStage } from '../core/config-keys.js';
+import type { Envelope } from '../core/envelope.js';
+import { runStage } from '../core/stage-runner.js';
+import type { StageOutcome } from '../core/stages/types.js';
+import { PowertoolsMetricsSink } from './metrics.js';
+import { readMessageBody } from './sqs-queues.js';
+import { Wiring } from './wiring.js';
+
+/**
+ * Turns a core stage into an SQS Lambda handler with partial-batch semantics: each record is
+ * run through the stage runner; retryable failures become batch item failures (SQS redelivers,
+ * then redrives to the DLQ); everything else is done. Logs carry ids and codes, never payloads.
+ */
+export function makeStageHandler(stage: QueueStage, build: (w: Wiring) => (e: Envelope) => Promise<StageOutcome>) {
+  let wiring: Wiring | undefined;
+  let sink: PowertoolsMetricsSink | undefined;
+  const logger = new Logger({ serviceName: 'seamwork', persistentKeys: { stage } });
+
+  return async (event: SQSEvent, _context?: Context): Promise<SQSBatchResponse> => {
+    wiring ??= new Wiring();
+    sink ??= new PowertoolsMetricsSink(stage, wiring.config.metricsFile);
+    const fn = build(wiring);
+    const failures: SQSBatchResponse['batchItemFailures'] = [];
+    for (const record of event.Records) {
+      const attempt = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+      let envelope: Envelope;
+      try {
+        envelope = await readMessageBody<Envelope>(record);
+      } catch (err) {
+        // An unreadable message cannot be processed by any retry: let SQS redrive it with the raw body intact.
+        logger.error('unreadable queue message', { messageId: record.messageId, error: (err as Error).message });
+        failures.push({ itemIdentifier: record.messageId });
+        continue;
+      }
+      try {
+        const res = await runStage(stage, envelope, { attempt, maxReceiveCount: wiring.config.maxReceiveCount[stage] }, fn, {
+          audit: wiring.audit, queues: wiring.queues, metrics: sink, now: () => new Date(),
+        });
+        if (res.status === 'retry') {
+          logger.warn('stage failed, will retry', { decisionId: envelope.decisionId, code: res.error.code, message: res.error.message, attempt });
+          failures.push({ itemIdentifier: record.messageId });
+        } else if (res.outcome) {
+          logger.info('decision outcome', { decisionId: envelope.decisionId, integration: envelope.integration, outcome: res.outcome });
+        }
+      } catch (err) {
+        // The runner could not even record the failure (audit or queue down): redeliver.
+        logger.error('stage runner failed', { decisionId: envelope.decisionId, error: (err as Error).message });
+        failures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    sink.flush();
+    return { batchItemFailures: failures };
+  };
+}

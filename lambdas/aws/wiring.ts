@@ -1,0 +1,72 @@
+import { ENV } from '../core/config-keys.js';
+import { SeamworkError } from '../core/errors.js';
+import type { IntegrationDefinition } from '../core/integration.js';
+import { getIntegration } from '../integrations/index.js';
+import { AnthropicModel } from '../model/anthropic.js';
+import { AppConfigFlagSource } from './appconfig-flags.js';
+import { DynamoCostLedger, DynamoDedupeStore, DynamoTokenVault } from './dynamo-stores.js';
+import { IdempotentActionExecutor } from './idempotent-executor.js';
+import { S3AuditStore } from './s3-audit-store.js';
+import { loadConfig, required, type RuntimeConfig } from './runtime-config.js';
+import { loadSecrets, webhookSecrets } from './secrets.js';
+import { SqsQueueSender } from './sqs-queues.js';
+
+/**
+ * Builds the AWS implementations of the core ports from the runtime config, once per process
+ * (cold start). Each getter names the variable it needs when that variable is missing.
+ */
+export class Wiring {
+  readonly config: RuntimeConfig;
+  private cache = new Map<string, unknown>();
+
+  constructor(config: RuntimeConfig = loadConfig()) {
+    this.config = config;
+  }
+
+  private once<T>(name: string, make: () => T): T {
+    if (!this.cache.has(name)) this.cache.set(name, make());
+    return this.cache.get(name) as T;
+  }
+
+  get audit() {
+    return this.once('audit', () => new S3AuditStore(this.config.auditBucket));
+  }
+  get queues() {
+    return this.once('queues', () => new SqsQueueSender(this.config.queueUrls, this.config.payloadBucket));
+  }
+  get dedupe() {
+    return this.once('dedupe', () => new DynamoDedupeStore(required(this.config.tables.dedupe, ENV.TABLE_DEDUPE)));
+  }
+  get ledger() {
+    return this.once('ledger', () => new DynamoCostLedger(required(this.config.tables.ledger, ENV.TABLE_LEDGER)));
+  }
+  get vault() {
+    return this.once('vault', () => new DynamoTokenVault(required(this.config.tables.vault, ENV.TABLE_VAULT)));
+  }
+  get flags() {
+    return this.once('flags', () => new AppConfigFlagSource(required(this.config.flagsUrl, ENV.FLAGS_URL)));
+  }
+  get model() {
+    return this.once('model', () => new AnthropicModel({ apiKey: process.env.ANTHROPIC_API_KEY }));
+  }
+  get executor() {
+    return this.once(
+      'executor',
+      () =>
+        new IdempotentActionExecutor(required(this.config.tables.idempotency, ENV.TABLE_IDEMPOTENCY), async () => {
+          const secrets = await loadSecrets({ arn: this.config.secretsArn, file: this.config.secretsFile });
+          return { zendeskBaseUrl: this.config.zendeskBaseUrl, slackBaseUrl: this.config.slackBaseUrl, zendesk: secrets.zendesk, slack: secrets.slack };
+        }),
+    );
+  }
+
+  /** Signing secrets of one webhook source. */
+  secrets = (name: string) => webhookSecrets({ arn: this.config.secretsArn, file: this.config.secretsFile }, name);
+
+  /** Integration lookup that fails loudly (not retryable) for an unknown name. */
+  integration = (name: string): IntegrationDefinition => {
+    const def = getIntegration(name);
+    if (!def) throw new SeamworkError('UNKNOWN_INTEGRATION', `No integration named "${name}" is deployed.`, false);
+    return def;
+  };
+}

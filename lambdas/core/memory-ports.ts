@@ -1,0 +1,96 @@
+import { auditKey, type AuditRecord } from './audit-record.js';
+import { AuditIntegrityError } from './errors.js';
+import { FLAG_OFF, type IntegrationFlag } from './flags.js';
+import type { ActionExecutor, ActionResult, AuditStore, CapScope, CostLedger, FlagSource, MetricsSink, QueueSender, Reservation, TokenVault } from './ports.js';
+import type { ActionRequest } from './integration.js';
+
+/**
+ * In-memory implementations of the ports, with the same semantics as the AWS ones
+ * (write-once audit, atomic caps, expiry compared in code). Used by the eval's dry runs and by
+ * unit tests; never by a deployed handler.
+ */
+
+/** Write-once audit log in memory. */
+export class MemoryAuditStore implements AuditStore {
+  readonly records = new Map<string, AuditRecord>();
+  async append(record: AuditRecord): Promise<void> {
+    const key = auditKey(record);
+    if (this.records.has(key)) throw new AuditIntegrityError(`Audit record ${key} already exists; audit records are write-once.`);
+    this.records.set(key, structuredClone(record));
+  }
+  async listDecision(integration: string, decisionId: string): Promise<AuditRecord[]> {
+    const prefix = `decisions/${integration}/${decisionId}/`;
+    return [...this.records.entries()].filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => a.localeCompare(b)).map(([, r]) => r);
+  }
+}
+
+/** A cost ledger in memory: check-and-add in one synchronous step, so it is atomic. */
+export class MemoryCostLedger implements CostLedger {
+  readonly spent = new Map<string, number>();
+  async reserve(scopes: CapScope[], microUsd: number) {
+    for (const s of scopes) {
+      const cur = this.spent.get(s.key) ?? 0;
+      if (cur + microUsd > s.capMicroUsd) return { ok: false as const, refusedBy: s, spentMicroUsd: cur };
+    }
+    for (const s of scopes) this.spent.set(s.key, (this.spent.get(s.key) ?? 0) + microUsd);
+    return { ok: true as const, reservation: { scopes, reservedMicroUsd: microUsd } };
+  }
+  async reconcile(reservation: Reservation, actualMicroUsd: number): Promise<void> {
+    for (const s of reservation.scopes) this.spent.set(s.key, (this.spent.get(s.key) ?? 0) + actualMicroUsd - reservation.reservedMicroUsd);
+  }
+}
+
+/** Fixed flags. */
+export class StaticFlagSource implements FlagSource {
+  constructor(private readonly flags: Record<string, IntegrationFlag>) {}
+  async get(integration: string): Promise<IntegrationFlag> {
+    return this.flags[integration] ?? FLAG_OFF;
+  }
+}
+
+/** Token vault in memory with expiry compared in code. */
+export class MemoryTokenVault implements TokenVault {
+  private readonly items = new Map<string, { tokens: Record<string, string>; expiresAt: number }>();
+  async put(decisionId: string, tokens: Record<string, string>, ttlSeconds: number, now: Date): Promise<void> {
+    this.items.set(decisionId, { tokens: { ...tokens }, expiresAt: now.getTime() + ttlSeconds * 1000 });
+  }
+  async get(decisionId: string, now: Date): Promise<Record<string, string>> {
+    const item = this.items.get(decisionId);
+    return item && item.expiresAt >= now.getTime() ? { ...item.tokens } : {};
+  }
+}
+
+/** Records actions instead of executing them; repeats are reported as duplicates. */
+export class RecordingExecutor implements ActionExecutor {
+  readonly executed: Array<{ decisionId: string; action: ActionRequest }> = [];
+  private readonly seen = new Set<string>();
+  async execute(decisionId: string, action: ActionRequest): Promise<ActionResult> {
+    const key = `${decisionId}:${action.name}`;
+    if (this.seen.has(key)) return { action: action.name, status: 'duplicate' };
+    this.seen.add(key);
+    this.executed.push({ decisionId, action });
+    return { action: action.name, status: 'recorded' };
+  }
+}
+
+/** Collects sent messages per queue. */
+export class MemoryQueues implements QueueSender {
+  readonly sent: Array<{ queue: string; body: unknown; delaySeconds?: number }> = [];
+  async send(queue: string, body: unknown, options: { delaySeconds?: number } = {}): Promise<void> {
+    this.sent.push({ queue, body: structuredClone(body), delaySeconds: options.delaySeconds });
+  }
+  /** Removes and returns the messages sent to one queue. */
+  take(queue: string): unknown[] {
+    const out = this.sent.filter((m) => m.queue === queue).map((m) => m.body);
+    for (let i = this.sent.length - 1; i >= 0; i--) if (this.sent[i].queue === queue) this.sent.splice(i, 1);
+    return out;
+  }
+}
+
+/** Counts metrics in memory. */
+export class MemoryMetrics implements MetricsSink {
+  readonly counts = new Map<string, number>();
+  add(name: string, value = 1): void {
+    this.counts.set(name, (this.counts.get(name) ?? 0) + value);
+  }
+}

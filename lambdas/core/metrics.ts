@@ -1,0 +1,122 @@
+/**
+ * Layer 7 metric vocabulary: every metric Seamwork emits, named once.
+ *
+ * Alarms, the dashboard and the handlers all refer to these names, so a metric cannot be
+ * renamed in one place and silently stop feeding an alarm in another. Names only — the
+ * handlers emit through Powertools Metrics (EMF); this module stays free of that import so the
+ * CDK stack can read the vocabulary too. Every metric is emitted with the dimensions in
+ * {@link METRIC_DIMENSIONS}.
+ */
+export const METRICS = {
+  /** A webhook passed signature, size and shape checks and was queued (Count). */
+  WebhookAccepted: 'WebhookAccepted',
+  /** A webhook was refused at ingest: bad signature, too large, no event id (Count). */
+  WebhookRejected: 'WebhookRejected',
+  /** A vendor redelivered an event already accepted; answered 200 `duplicate` (Count). */
+  DuplicateDelivery: 'DuplicateDelivery',
+  /** An input failed its integration's contract at validate (Count). */
+  ContractViolation: 'ContractViolation',
+  /** A field present in the payload is unknown to the contract version: the vendor changed shape (Count). */
+  ContractDrift: 'ContractDrift',
+  /** PII values replaced by tokens before the model could see them (Count, one per token). */
+  PiiRedacted: 'PiiRedacted',
+  /** A source document was cut or dropped to fit the token window (Count). */
+  WindowTruncated: 'WindowTruncated',
+  /** A model call was made, successful or not (Count). */
+  ModelCall: 'ModelCall',
+  /** A model call failed (429, 529, timeout, 5xx) (Count). */
+  ModelError: 'ModelError',
+  /** A model call was retried within the bounded retry budget (Count). */
+  ModelRetry: 'ModelRetry',
+  /** Wall time of one model call (Milliseconds). */
+  ModelLatency: 'ModelLatency',
+  /** Input tokens billed, including cache writes and reads (Count). */
+  TokensIn: 'TokensIn',
+  /** Output tokens billed (Count). */
+  TokensOut: 'TokensOut',
+  /** Actual cost of model calls in integer micro-dollars (Count). */
+  CostMicroUsd: 'CostMicroUsd',
+  /** A call was refused before it was made because its worst case would pass a cap (Count). */
+  CostCapRejected: 'CostCapRejected',
+  /** The model's output did not match the output schema (Count). */
+  SchemaFailure: 'SchemaFailure',
+  /** An evidence quote was not found in its cited source and was retracted (Count). */
+  QuoteRetracted: 'QuoteRetracted',
+  /** The model answered "insufficient information" (Count). */
+  Abstained: 'Abstained',
+  /** The model's confidence was below the integration's floor (Count). */
+  LowConfidence: 'LowConfidence',
+  /** A decision was sent to the human review queue (Count). */
+  ReviewRouted: 'ReviewRouted',
+  /** An action was executed on a downstream system (Count). */
+  ActionExecuted: 'ActionExecuted',
+  /** An action was skipped because its idempotency key had already run (Count). */
+  ActionDuplicateSuppressed: 'ActionDuplicateSuppressed',
+  /** An action failed at the connector (Count). */
+  ActionFailed: 'ActionFailed',
+  /** The AI decision was recorded but not acted on (shadow mode) (Count). */
+  ShadowRecorded: 'ShadowRecorded',
+  /** In shadow mode, the AI decision differed from the baseline that acted (Count). */
+  ShadowDisagreement: 'ShadowDisagreement',
+  /** A message was parked in a stage's dead-letter queue (Count). */
+  DlqRouted: 'DlqRouted',
+  /** An event took the AI path (Count). */
+  PathAi: 'PathAi',
+  /** An event took the baseline path, by flag or rollout (Count). */
+  PathBaseline: 'PathBaseline',
+  /** An event took the shadow path (Count). */
+  PathShadow: 'PathShadow',
+  /** Share of golden examples the daily eval got right (Percent). */
+  EvalScore: 'EvalScore',
+} as const;
+
+/** A metric name from the vocabulary. */
+export type MetricName = (typeof METRICS)[keyof typeof METRICS];
+
+/** CloudWatch units used by the vocabulary; the strings equal Powertools' `MetricUnit` values. */
+export type MetricUnitName = 'Count' | 'Milliseconds' | 'Percent';
+
+/** The unit each metric is emitted with. */
+export const METRIC_UNITS: Record<MetricName, MetricUnitName> = {
+  WebhookAccepted: 'Count',
+  WebhookRejected: 'Count',
+  DuplicateDelivery: 'Count',
+  ContractViolation: 'Count',
+  ContractDrift: 'Count',
+  PiiRedacted: 'Count',
+  WindowTruncated: 'Count',
+  ModelCall: 'Count',
+  ModelError: 'Count',
+  ModelRetry: 'Count',
+  ModelLatency: 'Milliseconds',
+  TokensIn: 'Count',
+  TokensOut: 'Count',
+  CostMicroUsd: 'Count',
+  CostCapRejected: 'Count',
+  SchemaFailure: 'Count',
+  QuoteRetracted: 'Count',
+  Abstained: 'Count',
+  LowConfidence: 'Count',
+  ReviewRouted: 'Count',
+  ActionExecuted: 'Count',
+  ActionDuplicateSuppressed: 'Count',
+  ActionFailed: 'Count',
+  ShadowRecorded: 'Count',
+  ShadowDisagreement: 'Count',
+  DlqRouted: 'Count',
+  PathAi: 'Count',
+  PathBaseline: 'Count',
+  PathShadow: 'Count',
+  EvalScore: 'Percent',
+};
+
+/** Dimension names every metric carries, so alarms can be set per integration and per stage. */
+export const METRIC_DIMENSIONS = {
+  /** The integration's name, e.g. `support-triage`. */
+  Integration: 'integration',
+  /** The pipeline stage that emitted the metric, e.g. `infer`. */
+  Stage: 'stage',
+} as const;
+
+/** CloudWatch namespace of every Seamwork metric. */
+export const METRICS_NAMESPACE = 'Seamwork';

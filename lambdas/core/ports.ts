@@ -1,0 +1,99 @@
+import type { AuditRecord } from './audit-record.js';
+import type { IntegrationFlag } from './flags.js';
+import type { ActionRequest } from './integration.js';
+import type { BuiltPrompt } from './prompt.js';
+
+/**
+ * The small interfaces the pure pipeline talks through. AWS implementations live in
+ * lambdas/aws, in-memory ones (for eval dry runs and unit tests) in lambdas/core/memory-ports.ts.
+ */
+
+/** Layer 6: append-only, write-once audit log. */
+export interface AuditStore {
+  /** Writes one sealed record; fails with AuditIntegrityError if the key already exists. */
+  append(record: AuditRecord): Promise<void>;
+  /** Every record of one decision, in key order. */
+  listDecision(integration: string, decisionId: string): Promise<AuditRecord[]>;
+}
+
+/** Ingest dedupe by vendor event id. */
+export interface DedupeStore {
+  /** Claims the event id for a new decision, or returns the decision that already claimed it. */
+  claim(key: string, decisionId: string, ttlSeconds: number, now: Date): Promise<{ claimed: true } | { claimed: false; decisionId: string }>;
+  /** Gives a claim back (only if still held by this decision), so a vendor retry is not mistaken for a duplicate. */
+  release(key: string, decisionId: string): Promise<void>;
+}
+
+/** One scope of a spend cap, e.g. tenant per day. */
+export interface CapScope {
+  /** Ledger key, e.g. `tenant#acme#day#2026-11-25`. */
+  key: string;
+  /** Cap in integer micro-dollars. */
+  capMicroUsd: number;
+}
+
+/** An atomic reservation against every scope, reconciled after the call. */
+export interface Reservation {
+  scopes: CapScope[];
+  reservedMicroUsd: number;
+}
+
+/** Layer 3: the cost ledger. Reservations are atomic, worst case first (invariant 3). */
+export interface CostLedger {
+  /** Reserves `microUsd` in every scope or none; returns the scope that refused, if any. */
+  reserve(scopes: CapScope[], microUsd: number): Promise<{ ok: true; reservation: Reservation } | { ok: false; refusedBy: CapScope; spentMicroUsd: number }>;
+  /** Replaces the reservation by the actual spend (releases the difference). */
+  reconcile(reservation: Reservation, actualMicroUsd: number): Promise<void>;
+}
+
+/** Layer 7: flags, read through the AppConfig agent. */
+export interface FlagSource {
+  get(integration: string): Promise<IntegrationFlag>;
+}
+
+/** What a model call returns, in the Anthropic Messages API shape we rely on. */
+export interface ModelResult {
+  /** Input of the forced tool call, or undefined if the model did not call it. */
+  toolInput?: unknown;
+  /** Any text the model produced instead (recorded, never trusted). */
+  text?: string;
+  stopReason: string | null;
+  model: string;
+  requestId?: string;
+  usage: { input_tokens: number; output_tokens: number; cache_creation_input_tokens?: number | null; cache_read_input_tokens?: number | null };
+}
+
+/** Layer 3: the model, behind one tiny interface (`anthropic:<model>`). */
+export interface ModelPort {
+  readonly id: string;
+  invoke(prompt: BuiltPrompt): Promise<ModelResult>;
+}
+
+/** PII token vault: originals of redaction tokens, for actions that need them. */
+export interface TokenVault {
+  put(decisionId: string, tokens: Record<string, string>, ttlSeconds: number, now: Date): Promise<void>;
+  get(decisionId: string, now: Date): Promise<Record<string, string>>;
+}
+
+/** What executing one action did. */
+export interface ActionResult {
+  action: string;
+  status: 'executed' | 'duplicate' | 'recorded';
+  /** Connector response summary (status code, ids), never credentials. */
+  response?: Record<string, unknown>;
+}
+
+/** Layer 5: executes actions exactly once per (decision id, action name). */
+export interface ActionExecutor {
+  execute(decisionId: string, action: ActionRequest, tokens: Record<string, string>): Promise<ActionResult>;
+}
+
+/** Sends envelopes and records to queues by logical name (`infer`, `review`, `validate-dlq`). */
+export interface QueueSender {
+  send(queue: string, body: unknown, options?: { delaySeconds?: number }): Promise<void>;
+}
+
+/** Layer 7: metrics, from the fixed vocabulary in metrics.ts. */
+export interface MetricsSink {
+  add(name: string, value?: number, unit?: 'Count' | 'Milliseconds' | 'None'): void;
+}

@@ -1,0 +1,114 @@
+import { actualCostUsd, toMicroUsd, worstCaseCostUsd } from '../cost.js';
+import { ModelRateLimited, SeamworkError } from '../errors.js';
+import type { Envelope, UsageRecord } from '../envelope.js';
+import type { CapScope, CostLedger, FlagSource, ModelPort, ModelResult } from '../ports.js';
+import { buildPrompt } from '../prompt.js';
+import { choosePath } from '../routing.js';
+import { estimateTokens } from '../tokens.js';
+import type { IntegrationLookup, StageOutcome } from './types.js';
+
+/** Dependencies of the infer stage. */
+export interface InferDeps {
+  integration: IntegrationLookup;
+  flags: FlagSource;
+  ledger: CostLedger;
+  model: ModelPort;
+  now: () => Date;
+  /** Per-tenant daily cap in USD. */
+  tenantDailyCapUsd: number;
+  /** How many times a rate-limited call is requeued with a delay before it goes to the DLQ. */
+  maxRateLimitRequeues: number;
+}
+
+/** The ledger scopes one inference is charged to. */
+export function capScopes(tenant: string, now: Date, tenantDailyCapUsd: number): CapScope[] {
+  const day = now.toISOString().slice(0, 10);
+  return [{ key: `tenant#${tenant}#day#${day}`, capMicroUsd: toMicroUsd(tenantDailyCapUsd) }];
+}
+
+/**
+ * Layers 2 and 3: choose the path from flags, build the prompt deterministically, pre-flight
+ * the worst-case cost, reserve it atomically, call the model, reconcile the actual cost.
+ */
+export async function inferStage(envelope: Envelope, deps: InferDeps): Promise<StageOutcome> {
+  const def = deps.integration(envelope.integration);
+  const documents = envelope.documents ?? [];
+  const baselineDecision = def.baseline(envelope.input, documents) as Record<string, unknown>;
+  const flag = await deps.flags.get(def.name);
+  const route = choosePath(flag, def.name, def.stickyKey(envelope.input));
+  const routed: Envelope = { ...envelope, stage: 'verify', path: route.path, baselineDecision };
+  const routeData = { path: route.path, bucket: route.bucket, reason: route.reason, flag };
+
+  if (route.path === 'baseline') {
+    return { kind: 'forward', to: 'verify', envelope: routed, audit: { kind: 'inferred', data: { route: routeData, baselineDecision } } };
+  }
+
+  const prompt = buildPrompt(def, documents);
+  const inputTokens = estimateTokens(JSON.stringify(prompt.request));
+  const worstUsd = worstCaseCostUsd(def.model.id, inputTokens, def.model.maxTokens);
+  const preflight = { estimatedInputTokens: inputTokens, maxTokens: def.model.maxTokens, worstCaseUsd: worstUsd, perInferenceCapUsd: def.model.perInferenceCapUsd };
+  const promptData = { hash: prompt.hash, version: prompt.promptVersion, request: prompt.request };
+
+  // Shadow never blocks the baseline: a refused or failed AI call is recorded and the baseline acts.
+  const refuse = (code: string, reason: string, extra: Record<string, unknown>): StageOutcome =>
+    route.path === 'shadow'
+      ? { kind: 'forward', to: 'verify', envelope: routed, audit: { kind: 'inferred', data: { route: routeData, prompt: promptData, preflight, shadowRefused: { code, reason }, ...extra } } }
+      : { kind: 'review', envelope: routed, code, reason, audit: { kind: 'cost_refused', data: { route: routeData, prompt: promptData, preflight, ...extra } } };
+
+  if (worstUsd > def.model.perInferenceCapUsd) {
+    return refuse('COST_CAP_EXCEEDED', `Worst-case cost $${worstUsd.toFixed(6)} exceeds the per-inference cap $${def.model.perInferenceCapUsd}.`, {});
+  }
+  const scopes = capScopes(envelope.tenant, deps.now(), deps.tenantDailyCapUsd);
+  const reserved = await deps.ledger.reserve(scopes, toMicroUsd(worstUsd));
+  if (!reserved.ok) {
+    return refuse(
+      'COST_CAP_EXCEEDED',
+      `Reserving the worst case $${worstUsd.toFixed(6)} would exceed cap ${reserved.refusedBy.key} ($${(reserved.refusedBy.capMicroUsd / 1e6).toFixed(2)}, spent $${(reserved.spentMicroUsd / 1e6).toFixed(6)}).`,
+      { refusedBy: reserved.refusedBy },
+    );
+  }
+
+  let result: ModelResult;
+  try {
+    result = await deps.model.invoke(prompt);
+  } catch (err) {
+    // Nothing was billed for a failed call: release the whole reservation.
+    await deps.ledger.reconcile(reserved.reservation, 0);
+    const requeues = envelope.requeues ?? 0;
+    if (err instanceof ModelRateLimited && requeues < deps.maxRateLimitRequeues) {
+      const delaySeconds = Math.min(900, Math.max(err.retryAfterSeconds, 2 ** requeues * 5));
+      return {
+        kind: 'requeue',
+        envelope: { ...envelope, requeues: requeues + 1 },
+        delaySeconds,
+        audit: { kind: 'rate_limited', data: { route: routeData, prompt: { hash: prompt.hash }, requeue: requeues + 1, delaySeconds } },
+      };
+    }
+    if (route.path === 'shadow' && err instanceof SeamworkError) {
+      return refuse(err.code, err.message, {});
+    }
+    throw err;
+  }
+
+  const costUsd = actualCostUsd(def.model.id, result.usage);
+  await deps.ledger.reconcile(reserved.reservation, toMicroUsd(costUsd));
+  const usage: UsageRecord = {
+    model: result.model,
+    inputTokens: result.usage.input_tokens,
+    outputTokens: result.usage.output_tokens,
+    cacheReadTokens: result.usage.cache_read_input_tokens ?? 0,
+    cacheWriteTokens: result.usage.cache_creation_input_tokens ?? 0,
+    costUsd,
+    reservedUsd: worstUsd,
+  };
+  const aiDecision = (result.toolInput ?? { __unparsed: result.text ?? null }) as Record<string, unknown>;
+  return {
+    kind: 'forward',
+    to: 'verify',
+    envelope: { ...routed, aiDecision, usage },
+    audit: {
+      kind: 'inferred',
+      data: { route: routeData, prompt: promptData, preflight, model: deps.model.id, response: result, usage, baselineDecision },
+    },
+  };
+}

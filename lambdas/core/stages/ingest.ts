@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { headOf, sealRecord } from '../audit-record.js';
+import type { Envelope } from '../envelope.js';
+import { SignatureInvalid } from '../errors.js';
+import type { IntegrationDefinition } from '../integration.js';
+import { METRICS } from '../metrics.js';
+import type { AuditStore, DedupeStore, MetricsSink, QueueSender } from '../ports.js';
+import { verifyZendesk } from '../signature/zendesk.js';
+
+/** A webhook delivery as the HTTP layer saw it. */
+export interface WebhookRequest {
+  integration: string;
+  /** Raw body bytes, exactly as received (signatures are over these). */
+  body: Buffer;
+  /** Lower-cased header names. */
+  headers: Record<string, string>;
+}
+
+/** The HTTP answer to the vendor. */
+export interface WebhookResponse {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** Dependencies of the ingest stage. */
+export interface IngestDeps {
+  integration(name: string): IntegrationDefinition | undefined;
+  /** Active signing secrets for a secret name (two during a rotation). */
+  secrets(name: string): Promise<string[]>;
+  dedupe: DedupeStore;
+  audit: AuditStore;
+  queues: QueueSender;
+  metrics: MetricsSink;
+  now: () => Date;
+  maxBodyBytes: number;
+  toleranceSeconds: number;
+  defaultTenant: string;
+  dedupeTtlSeconds: number;
+  newDecisionId?: () => string;
+}
+
+/** Headers that must never be stored: credentials, not evidence. */
+const SECRET_HEADERS = new Set(['authorization', 'cookie', 'x-api-key', 'proxy-authorization']);
+
+/** A time-sortable, unguessable decision id: `dec_<ms base36><48 random bits hex>`. */
+export function newDecisionId(now = Date.now()): string {
+  return `dec_${now.toString(36)}${randomBytes(6).toString('hex')}`;
+}
+
+const reject = (status: number, code: string, reason: string): WebhookResponse => ({ status, body: { status: 'rejected', code, reason } });
+
+/**
+ * The webhook door: size limit, signature on the raw bytes (constant time, replay window),
+ * one event per request, dedupe by the vendor's event id, the first audit record, then 202.
+ */
+export async function ingestWebhook(req: WebhookRequest, deps: IngestDeps): Promise<WebhookResponse> {
+  const def = deps.integration(req.integration);
+  if (!def) return reject(404, 'UNKNOWN_INTEGRATION', `No integration named "${req.integration}" is deployed.`);
+  if (req.body.length > deps.maxBodyBytes) {
+    deps.metrics.add(METRICS.WebhookRejected);
+    return reject(413, 'BODY_TOO_LARGE', `The body is ${req.body.length} bytes; the limit is ${deps.maxBodyBytes}.`);
+  }
+  const text = req.body.toString('utf8');
+  try {
+    const secrets = await deps.secrets(def.source.secretName);
+    verifyZendesk({ body: text, headers: req.headers, secrets, now: deps.now(), toleranceSeconds: deps.toleranceSeconds });
+  } catch (err) {
+    if (!(err instanceof SignatureInvalid)) throw err;
+    deps.metrics.add(METRICS.WebhookRejected);
+    return reject(401, err.code, err.message);
+  }
+
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    deps.metrics.add(METRICS.WebhookRejected);
+    return reject(400, 'MALFORMED_JSON', `The body is not valid JSON: ${(err as Error).message}.`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    deps.metrics.add(METRICS.WebhookRejected);
+    return reject(400, 'NOT_ONE_EVENT', `Expected one ${def.source.vendor} event as a JSON object, got ${Array.isArray(parsed) ? `an array of ${parsed.length}` : typeof parsed}.`);
+  }
+  const eventId = def.source.eventId(parsed, req.headers);
+  if (!eventId) {
+    deps.metrics.add(METRICS.WebhookRejected);
+    return reject(400, 'NO_EVENT_ID', `The ${def.source.vendor} event carries no event id, so duplicates could not be detected.`);
+  }
+
+  const now = deps.now();
+  const decisionId = (deps.newDecisionId ?? newDecisionId)();
+  const claim = await deps.dedupe.claim(`${def.name}#${eventId}`, decisionId, deps.dedupeTtlSeconds, now);
+  if (!claim.claimed) {
+    deps.metrics.add(METRICS.DuplicateDelivery);
+    return { status: 200, body: { status: 'duplicate', decisionId: claim.decisionId } };
+  }
+
+  try {
+    return await accept(def, parsed, eventId, decisionId, now, req, deps);
+  } catch (err) {
+    // Not accepted after all: give the claim back so the vendor's retry is processed, not deduped.
+    await deps.dedupe.release(`${def.name}#${eventId}`, decisionId);
+    throw err;
+  }
+}
+
+async function accept(
+  def: IntegrationDefinition, parsed: object, eventId: string, decisionId: string, now: Date, req: WebhookRequest, deps: IngestDeps,
+): Promise<WebhookResponse> {
+  const tenant = def.source.tenant(parsed) ?? deps.defaultTenant;
+  const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !SECRET_HEADERS.has(k)));
+  const record = sealRecord(
+    {
+      decisionId, integration: def.name, stage: 'ingest', attempt: 1, kind: 'accepted', at: now.toISOString(),
+      data: { vendor: def.source.vendor, vendorEventId: eventId, tenant, bytes: req.body.length, bodyBase64: req.body.toString('base64'), headers },
+    },
+    null,
+  );
+  await deps.audit.append(record);
+  const envelope: Envelope = {
+    v: 1, decisionId, integration: def.name, tenant, vendorEventId: eventId, receivedAt: now.toISOString(), stage: 'validate',
+    auditHead: headOf(record), raw: { body: req.body.toString('utf8'), headers },
+  };
+  await deps.queues.send('validate', envelope);
+  deps.metrics.add(METRICS.WebhookAccepted);
+  return { status: 202, body: { status: 'accepted', decisionId } };
+}

@@ -1,0 +1,106 @@
+import { verifyChain, type AuditRecord } from './audit-record.js';
+import type { CheckResult } from './envelope.js';
+
+/** What one decision came to, reconstructed from its audit records alone (invariant 6). */
+export interface DecisionSummary {
+  decisionId: string;
+  integration: string;
+  outcome?: string;
+  path?: string;
+  decision?: Record<string, unknown>;
+  checks: CheckResult[];
+  actions: Array<{ action: string; status: string }>;
+  reason?: string;
+  code?: string;
+  tokens?: { input: number; output: number };
+  costUsd?: number;
+  promptHash?: string;
+  chainOk: boolean;
+  chainProblems: string[];
+  stages: string[];
+}
+
+/** Summarises a decision's audit chain. */
+export function summariseDecision(records: AuditRecord[]): DecisionSummary {
+  const verdict = verifyChain(records);
+  const chain = verdict.chain.length > 0 ? verdict.chain : records;
+  const find = (kind: string) => chain.filter((r) => r.kind === kind).at(-1);
+  const inferred = find('inferred') ?? find('cost_refused');
+  const verified = find('verified');
+  const acted = find('acted');
+  const last = chain.at(-1);
+  const route = inferred?.data.route as { path?: string } | undefined;
+  const usage = inferred?.data.usage as { inputTokens: number; outputTokens: number; costUsd: number } | undefined;
+  const prompt = inferred?.data.prompt as { hash?: string } | undefined;
+  return {
+    decisionId: records[0]?.decisionId ?? 'unknown',
+    integration: records[0]?.integration ?? 'unknown',
+    outcome: last?.data.outcome as string | undefined,
+    path: route?.path,
+    decision: (verified?.data.decision as Record<string, unknown> | undefined) ?? (inferred?.data.response as { toolInput?: Record<string, unknown> } | undefined)?.toolInput,
+    checks: (verified?.data.checks as CheckResult[] | undefined) ?? [],
+    actions: ((acted?.data.results as Array<{ action: string; status: string }> | undefined) ?? []).map((a) => ({ action: a.action, status: a.status })),
+    reason: last?.data.reason as string | undefined,
+    code: last?.data.code as string | undefined,
+    tokens: usage ? { input: usage.inputTokens, output: usage.outputTokens } : undefined,
+    costUsd: usage?.costUsd,
+    promptHash: prompt?.hash,
+    chainOk: verdict.ok,
+    chainProblems: verdict.problems,
+    stages: chain.map((r) => `${r.stage}:${r.kind}`),
+  };
+}
+
+const short = (v: unknown, n = 160) => {
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+};
+
+/** The whole story of a decision as readable text. */
+export function renderTrace(records: AuditRecord[]): string {
+  const s = summariseDecision(records);
+  const lines: string[] = [];
+  lines.push(`decision ${s.decisionId}  (${s.integration})`);
+  lines.push(`outcome  ${s.outcome ?? 'in flight'}${s.path ? `   path ${s.path}` : ''}${s.code ? `   code ${s.code}` : ''}`);
+  lines.push(`chain    ${s.chainOk ? 'intact' : 'BROKEN'} — ${records.length} records${s.chainProblems.length ? `; ${s.chainProblems.join('; ')}` : ''}`);
+  lines.push('');
+  const verdict = verifyChain(records);
+  const onChain = new Set(verdict.chain.map((r) => r.hash));
+  for (const r of records) {
+    const mark = onChain.has(r.hash) ? ' ' : '↺';
+    lines.push(`${mark} #${r.seq} ${r.at}  ${r.stage.padEnd(8)} ${r.kind}  (attempt ${r.attempt}, hash ${r.hash.slice(0, 12)})`);
+    const d = r.data as Record<string, any>;
+    switch (r.kind) {
+      case 'accepted':
+        lines.push(`     vendor event ${d.vendorEventId}, tenant ${d.tenant}, ${d.bytes} bytes, signature headers kept for re-verification`);
+        break;
+      case 'validated':
+        lines.push(`     contract ${d.contractVersion}; redacted ${short(d.redacted)}; window ${d.window?.totalTokens}/${d.window?.budgetTokens} tokens${d.window?.dropped?.length ? `, dropped ${short(d.window.dropped)}` : ''}`);
+        for (const doc of d.documents ?? []) lines.push(`     doc ${doc.id}: ${short(doc.text, 120)}`);
+        break;
+      case 'inferred':
+      case 'cost_refused':
+        lines.push(`     path ${d.route?.path} (bucket ${d.route?.bucket}; ${d.route?.reason})`);
+        if (d.prompt) lines.push(`     prompt ${d.prompt.version} hash ${String(d.prompt.hash).slice(0, 16)}; pre-flight worst case $${Number(d.preflight?.worstCaseUsd ?? 0).toFixed(6)} (cap $${d.preflight?.perInferenceCapUsd})`);
+        if (d.usage) lines.push(`     model ${d.usage.model}: ${d.usage.inputTokens} in / ${d.usage.outputTokens} out tokens, $${Number(d.usage.costUsd).toFixed(6)}`);
+        if (d.response?.toolInput) lines.push(`     model output ${short(d.response.toolInput, 300)}`);
+        if (d.shadowRefused) lines.push(`     shadow call refused: ${d.shadowRefused.reason}`);
+        if (d.route?.path === 'baseline') lines.push(`     baseline decision ${short(d.baselineDecision, 300)}`);
+        break;
+      case 'verified':
+        for (const c of (d.checks ?? []) as CheckResult[]) lines.push(`     check ${c.check}: ${c.verdict} — ${c.detail}`);
+        if (d.retracted?.length) lines.push(`     retracted ${short(d.retracted, 300)}`);
+        if (d.actions) lines.push(`     actions ${d.actions.map((a: { name: string }) => a.name).join(', ') || 'none'}`);
+        break;
+      case 'acted':
+        for (const a of d.results ?? []) lines.push(`     action ${a.action}: ${a.status}`);
+        for (const a of d.shadow ?? []) lines.push(`     shadow ${a.action}: recorded, not executed`);
+        break;
+      default:
+        break;
+    }
+    if (d.outcome) lines.push(`     → ${d.outcome}${d.reason ? `: ${d.reason}` : ''}`);
+    if (r.kind === 'attempt_failed') lines.push(`     failed: ${d.code} ${d.message}`);
+  }
+  return lines.join('\n');
+}

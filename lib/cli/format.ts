@@ -1,0 +1,24 @@
+import type { DecisionSummary } from '../../lambdas/core/trace.js';
+
+/** Pads or cuts a cell to a width. */
+export const cell = (v: unknown, width: number): string => {
+  const s = v === undefined || v === null ? '' : String(v);
+  return s.length > width ? `${s.slice(0, width - 1)}…` : s.padEnd(width);
+};
+
+/** One line describing what a decision came to. */
+export function describeDecision(s: DecisionSummary): string {
+  const d = s.decision ?? {};
+  if (s.outcome === 'acted' || s.outcome === 'baseline') {
+    const acts = s.actions.map((a) => `${a.action}${a.status === 'executed' ? '' : ` (${a.status})`}`).join(', ') || 'no actions';
+    return `${d.category ?? ''}/${d.priority ?? ''} conf ${d.confidence ?? '?'} → ${acts}`;
+  }
+  return `${s.code ?? ''}: ${s.reason ?? ''}`;
+}
+
+/** Compact check marks: `schema✓ quotes✓ evidence✓ confidence✓`. */
+export function describeChecks(s: DecisionSummary): string {
+  const mark = (v: string) => (v === 'pass' ? '✓' : v === 'retracted' ? '↶' : v === 'skipped' ? '-' : '✗');
+  const names: Record<string, string> = { 'output-schema': 'schema', 'quote-exists': 'quotes', 'min-evidence': 'evidence', 'confidence-floor': 'conf', abstain: 'abstain' };
+  return s.checks.map((c) => `${names[c.check] ?? c.check}${mark(c.verdict)}`).join(' ');
+}

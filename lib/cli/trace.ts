@@ -1,0 +1,18 @@
+import { S3AuditStore } from '../../lambdas/aws/s3-audit-store.js';
+import { renderTrace } from '../../lambdas/core/trace.js';
+import { INTEGRATIONS } from '../../lambdas/integrations/index.js';
+import { useLocalState } from './state.js';
+
+/** `seamwork trace <decision-id>`: the whole story of a decision, from the audit log alone. */
+export async function traceCommand(decisionId: string, opts: { integration?: string; json: boolean }): Promise<number> {
+  useLocalState();
+  const audit = new S3AuditStore(process.env.SEAMWORK_AUDIT_BUCKET!);
+  for (const name of opts.integration ? [opts.integration] : Object.keys(INTEGRATIONS)) {
+    const records = await audit.listDecision(name, decisionId);
+    if (records.length === 0) continue;
+    console.log(opts.json ? JSON.stringify(records, null, 2) : renderTrace(records));
+    return 0;
+  }
+  console.error(`No audit records for decision ${decisionId}.`);
+  return 1;
+}

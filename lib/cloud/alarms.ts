@@ -1,0 +1,130 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** Props of {@link Alarms}. */
+export interface AlarmsProps {
+  /** Each topology queue by name, with its DLQ. */
+  readonly queues: Readonly<Record<string, { readonly queue: sqs.IQueue; readonly dlq: sqs.IQueue }>>;
+  /** Each stage's function by stage name (ingest included). */
+  readonly functions: Readonly<Record<string, lambda.IFunction>>;
+  /** The webhook API, for the dashboard. */
+  readonly api: apigwv2.IHttpApi;
+  /**
+   * Errors per 5 minutes at which a function's error alarm fires.
+   * @default 1
+   */
+  readonly errorThreshold?: number;
+}
+
+/**
+ * Layer 7 signals on the AWS metrics (Seamwork's own EMF metrics get their alarms once their
+ * vocabulary is fixed): a message in any DLQ, errors in any function, one composite alarm over
+ * all of them that AppConfig watches to roll a flag change back, and a dashboard.
+ */
+export class Alarms extends Construct {
+  /** One alarm per DLQ, by queue name: any visible message fires it. */
+  public readonly dlqAlarms: Record<string, cloudwatch.Alarm> = {};
+  /** One alarm per function, by stage name. */
+  public readonly errorAlarms: Record<string, cloudwatch.Alarm> = {};
+  /** Fires when any of the above does; the AppConfig rollback monitor. */
+  public readonly rollbackAlarm: cloudwatch.CompositeAlarm;
+  /** The operations dashboard. */
+  public readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: AlarmsProps) {
+    super(scope, id);
+    const period = Duration.minutes(1);
+
+    for (const [name, { dlq }] of Object.entries(props.queues)) {
+      this.dlqAlarms[name] = new cloudwatch.Alarm(this, `Dlq-${name}`, {
+        alarmDescription: `Seamwork: messages are waiting in the ${name} DLQ; each carries its rejection reason.`,
+        metric: dlq.metricApproximateNumberOfMessagesVisible({ period, statistic: cloudwatch.Stats.MAXIMUM }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    for (const [stage, fn] of Object.entries(props.functions)) {
+      this.errorAlarms[stage] = new cloudwatch.Alarm(this, `Errors-${stage}`, {
+        alarmDescription: `Seamwork: the ${stage} function is failing invocations.`,
+        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        threshold: props.errorThreshold ?? 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    this.rollbackAlarm = new cloudwatch.CompositeAlarm(this, 'Rollback', {
+      alarmDescription: 'Seamwork: a DLQ has messages or a function is failing. AppConfig rolls flag deployments back while this fires.',
+      alarmRule: cloudwatch.AlarmRule.anyOf(
+        ...Object.values(this.dlqAlarms),
+        ...Object.values(this.errorAlarms),
+      ),
+    });
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.hours(3),
+    });
+    this.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({
+        title: 'Alarms',
+        width: 24,
+        alarms: [this.rollbackAlarm, ...Object.values(this.dlqAlarms), ...Object.values(this.errorAlarms)],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Webhooks',
+        width: 12,
+        left: [props.api.metricCount({ period }), props.api.metricClientError({ period }), props.api.metricServerError({ period })],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Webhook latency p99',
+        width: 12,
+        left: [props.api.metricLatency({ period, statistic: 'p99' })],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Queue depth',
+        width: 12,
+        left: Object.entries(props.queues).map(([name, { queue }]) =>
+          queue.metricApproximateNumberOfMessagesVisible({ period, label: name, statistic: cloudwatch.Stats.MAXIMUM }),
+        ),
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'DLQ depth',
+        width: 12,
+        left: Object.entries(props.queues).map(([name, { dlq }]) =>
+          dlq.metricApproximateNumberOfMessagesVisible({ period, label: `${name} DLQ`, statistic: cloudwatch.Stats.MAXIMUM }),
+        ),
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Function errors',
+        width: 8,
+        left: Object.entries(props.functions).map(([stage, fn]) => fn.metricErrors({ period, label: stage })),
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Function throttles',
+        width: 8,
+        left: Object.entries(props.functions).map(([stage, fn]) => fn.metricThrottles({ period, label: stage })),
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Function duration p99',
+        width: 8,
+        left: Object.entries(props.functions).map(([stage, fn]) =>
+          fn.metricDuration({ period, label: stage, statistic: 'p99' }),
+        ),
+      }),
+    );
+  }
+}

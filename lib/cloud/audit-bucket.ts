@@ -1,0 +1,95 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/** Props of {@link AuditBucket}. */
+export interface AuditBucketProps {
+  /**
+   * Days every audit record is locked in COMPLIANCE mode: nobody, root included, can
+   * overwrite or delete it before then.
+   * @default 365
+   */
+  readonly retentionDays?: number;
+  /**
+   * Bucket that receives the audit bucket's server access logs.
+   * @default - a new logs bucket is created
+   */
+  readonly accessLogsBucket?: s3.IBucket;
+}
+
+/**
+ * Layer 6: the write-once audit log. Object Lock COMPLIANCE default retention, versioning,
+ * no public access, TLS only, encrypted with a customer key that rotates, and access logged
+ * to a separate bucket. Writers get `s3:PutObject` only (see {@link AuditBucket.grantAppend}).
+ */
+export class AuditBucket extends Construct {
+  /** The audit bucket. */
+  public readonly bucket: s3.Bucket;
+  /** The customer managed key that encrypts it. */
+  public readonly key: kms.Key;
+  /** The bucket receiving server access logs (of this and other Seamwork buckets). */
+  public readonly accessLogsBucket: s3.IBucket;
+
+  constructor(scope: Construct, id: string, props: AuditBucketProps = {}) {
+    super(scope, id);
+    const retentionDays = props.retentionDays ?? 365;
+    if (!Number.isInteger(retentionDays) || retentionDays < 1) {
+      throw new Error(`AuditBucket: retentionDays must be a positive integer, got ${retentionDays}`);
+    }
+
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Seamwork audit log encryption',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.accessLogsBucket =
+      props.accessLogsBucket ??
+      new s3.Bucket(this, 'AccessLogs', {
+        // Server access log delivery does not support SSE-KMS targets.
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+        lifecycleRules: [{ expiration: Duration.days(Math.max(retentionDays, 90)) }],
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      objectLockEnabled: true,
+      objectLockDefaultRetention: s3.ObjectLockRetention.compliance(Duration.days(retentionDays)),
+      versioned: true,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'audit/',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+
+  /**
+   * Let a principal append audit records: `s3:PutObject` on objects and the KMS data key
+   * to encrypt them. No read, no delete, no retention changes.
+   */
+  grantAppend(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AppendAuditRecords',
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects('*')],
+      }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'EncryptAuditRecords',
+        actions: ['kms:GenerateDataKey'],
+        resources: [this.key.keyArn],
+      }),
+    );
+  }
+}

@@ -1,0 +1,342 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { ENV, QUEUE_STAGES, REVIEW_QUEUE, type StageName } from '../../lambdas/core/config-keys.js';
+import { BUCKETS, INGEST, QUEUES, STAGE_SPECS, TABLES, type QueueName, type TableName } from '../topology.js';
+import { Alarms } from './alarms.js';
+import { AuditBucket } from './audit-bucket.js';
+import { FLAGS_URL, Flags, appConfigExtensionLayer } from './flags.js';
+import { acknowledgeSeamworkFindings, type NagAcknowledgement } from './nag.js';
+import { SeamworkFunction } from './seamwork-function.js';
+import { SeamworkQueue } from './seamwork-queue.js';
+import { StageFunction } from './stage-function.js';
+
+/** How a stage uses a table. Read = look up; write = put/update/delete. */
+export type TableAccess = 'read' | 'write' | 'readWrite';
+
+/**
+ * The access each stage needs on each of its topology tables. Topology says which tables a
+ * stage touches; this says how, so no role gets write where it only reads. A stage/table pair
+ * not listed here gets `readWrite` (and the CDK test lists every pair, so that stays visible).
+ */
+export const TABLE_ACCESS: Partial<Record<StageName, Partial<Record<TableName, TableAccess>>>> = {
+  ingest: { dedupe: 'write' },
+  validate: { vault: 'write' },
+  infer: { ledger: 'readWrite' },
+  act: { idempotency: 'readWrite', vault: 'read' },
+};
+
+const TABLE_ACTIONS: Record<TableAccess, string[]> = {
+  read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:DescribeTable'],
+  write: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:DescribeTable'],
+  readWrite: [
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:DescribeTable',
+  ],
+};
+
+/** Messages parked for human review may be retried this many times by the review tooling. */
+export const REVIEW_MAX_RECEIVE_COUNT = 5;
+/** Visibility timeout of the review queue: long enough for a person's tool to act on a message. */
+export const REVIEW_VISIBILITY_TIMEOUT_SECONDS = 300;
+
+/** Props of {@link SeamworkStack}. */
+export interface SeamworkStackProps extends StackProps {
+  /**
+   * Days each audit record is locked (Object Lock COMPLIANCE): it cannot be deleted sooner.
+   * @default 365
+   */
+  readonly auditRetentionDays?: number;
+  /**
+   * Days oversized payloads (passed by reference between stages) are kept.
+   * @default 14
+   */
+  readonly payloadExpirationDays?: number;
+  /**
+   * Steady-state webhook requests per second across all routes.
+   * @default 50
+   */
+  readonly webhookRateLimit?: number;
+  /**
+   * Webhook burst capacity.
+   * @default 100
+   */
+  readonly webhookBurstLimit?: number;
+  /**
+   * Retention of function and access logs.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * Seamwork on AWS, built from `lib/topology.ts`: webhook API → ingest → one queue, DLQ and
+ * function per stage → review queue; DynamoDB tables; the write-once audit bucket; secrets;
+ * AppConfig flags with automatic rollback; alarms and a dashboard. Environment-agnostic.
+ */
+export class SeamworkStack extends Stack {
+  /** The webhook API. */
+  public readonly api: apigwv2.HttpApi;
+  /** Its `$default` stage (throttled, access-logged). */
+  public readonly apiStage: apigwv2.HttpStage;
+  /** The API's access log group. */
+  public readonly accessLogs: logs.LogGroup;
+  /** The ingest function. */
+  public readonly ingest: SeamworkFunction;
+  /** One construct per queue stage. */
+  public readonly stages: Record<(typeof QUEUE_STAGES)[number], StageFunction>;
+  /** Every topology queue with its DLQ, by queue name (the stage queues and the review queue). */
+  public readonly queues: Record<QueueName, { queue: sqs.Queue; dlq: sqs.Queue }>;
+  /** Every topology table, by logical name. */
+  public readonly tables: Record<TableName, dynamodb.Table>;
+  /** The write-once audit log. */
+  public readonly audit: AuditBucket;
+  /** Oversized payloads, by reference. */
+  public readonly payloadBucket: s3.Bucket;
+  /** Webhook signing secrets and connector credentials. */
+  public readonly integrationSecret: secretsmanager.Secret;
+  /** The model provider's API key. */
+  public readonly modelSecret: secretsmanager.Secret;
+  /** AppConfig flags. */
+  public readonly flags: Flags;
+  /** Alarms and dashboard. */
+  public readonly alarms: Alarms;
+  /** The cdk-nag findings this stack accepts, each with its reason. */
+  public readonly nagAcknowledgements: NagAcknowledgement[];
+
+  constructor(scope: Construct, id: string, props: SeamworkStackProps = {}) {
+    super(scope, id, props);
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+
+    // ── Storage ───────────────────────────────────────────────────────────────────────────
+    this.tables = {} as Record<TableName, dynamodb.Table>;
+    for (const name of Object.keys(TABLES) as TableName[]) {
+      this.tables[name] = new dynamodb.Table(this, `Table-${name}`, {
+        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+        ...(TABLES[name].sortKey ? { sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING } } : {}),
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        timeToLiveAttribute: 'expiresAt',
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    }
+
+    this.audit = new AuditBucket(this, 'Audit', { retentionDays: props.auditRetentionDays });
+    this.payloadBucket = new s3.Bucket(this, 'PayloadBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      lifecycleRules: [
+        { expiration: Duration.days(props.payloadExpirationDays ?? 14), abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      serverAccessLogsBucket: this.audit.accessLogsBucket,
+      serverAccessLogsPrefix: 'payload/',
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.integrationSecret = new secretsmanager.Secret(this, 'IntegrationSecret', {
+      description: 'Seamwork: webhook signing secrets and connector credentials, JSON keyed by integration',
+    });
+    this.modelSecret = new secretsmanager.Secret(this, 'ModelSecret', {
+      description: 'Seamwork: the model provider API key',
+    });
+
+    // ── Queues and functions ─────────────────────────────────────────────────────────────
+    const flagsLayer = appConfigExtensionLayer(this, 'AppConfigExtensionLayer');
+    const bucketEnv = Object.fromEntries(
+      (Object.keys(BUCKETS) as Array<keyof typeof BUCKETS>).map((b) => [
+        BUCKETS[b].envKey,
+        b === 'audit' ? this.audit.bucket.bucketName : this.payloadBucket.bucketName,
+      ]),
+    );
+
+    this.stages = {} as Record<(typeof QUEUE_STAGES)[number], StageFunction>;
+    for (const stage of QUEUE_STAGES) {
+      const spec = STAGE_SPECS[stage];
+      this.stages[stage] = new StageFunction(this, `Stage-${stage}`, {
+        spec,
+        logRetention,
+        layers: spec.readsFlags ? [flagsLayer] : undefined,
+        environment: {
+          ...bucketEnv,
+          ...(spec.readsFlags ? { [ENV.FLAGS_URL]: FLAGS_URL } : {}),
+        },
+      });
+    }
+
+    const review = new SeamworkQueue(this, 'Review', {
+      visibilityTimeoutSeconds: REVIEW_VISIBILITY_TIMEOUT_SECONDS,
+      maxReceiveCount: REVIEW_MAX_RECEIVE_COUNT,
+    });
+    this.queues = {} as Record<QueueName, { queue: sqs.Queue; dlq: sqs.Queue }>;
+    for (const name of QUEUES) {
+      const q = name === REVIEW_QUEUE ? review : this.stages[name];
+      this.queues[name] = { queue: q.queue, dlq: q.dlq };
+    }
+
+    this.ingest = new SeamworkFunction(this, 'Ingest', {
+      stage: 'ingest',
+      entry: INGEST.entry,
+      timeoutSeconds: INGEST.timeoutSeconds,
+      memoryMb: INGEST.memoryMb,
+      logRetention,
+      environment: {
+        ...bucketEnv,
+        [ENV.MAX_BODY_BYTES]: String(INGEST.maxBodyBytes),
+      },
+    });
+
+    // ── Wiring: what each function may reach, straight from the topology ────────────────
+    const wiring: Array<{
+      stage: StageName;
+      fn: lambda.Function;
+      role: iam.Role;
+      sendsTo: readonly QueueName[];
+      tables: readonly TableName[];
+      secret?: secretsmanager.Secret;
+    }> = [
+      {
+        stage: 'ingest',
+        fn: this.ingest.fn,
+        role: this.ingest.role,
+        sendsTo: INGEST.sendsTo,
+        tables: INGEST.tables,
+        secret: this.integrationSecret,
+      },
+      ...QUEUE_STAGES.map((stage) => {
+        const spec = STAGE_SPECS[stage];
+        if (spec.callsModel && spec.callsConnectors) {
+          throw new Error(`${stage}: one ${ENV.SECRETS_ARN} cannot name both the model and the connector secret`);
+        }
+        const secret = spec.callsModel ? this.modelSecret : spec.callsConnectors ? this.integrationSecret : undefined;
+        return { stage, fn: this.stages[stage].fn, role: this.stages[stage].role, sendsTo: spec.sendsTo, tables: spec.tables, secret };
+      }),
+    ];
+
+    for (const w of wiring) {
+      if (w.sendsTo.length > 0) {
+        w.role.addToPolicy(
+          new iam.PolicyStatement({
+            sid: 'SendToNextQueues',
+            actions: ['sqs:SendMessage'],
+            resources: w.sendsTo.map((q) => this.queues[q].queue.queueArn),
+          }),
+        );
+      }
+      for (const q of w.sendsTo) w.fn.addEnvironment(ENV.queueUrl(q), this.queues[q].queue.queueUrl);
+
+      for (const t of w.tables) {
+        const access = TABLE_ACCESS[w.stage]?.[t] ?? 'readWrite';
+        w.role.addToPolicy(
+          new iam.PolicyStatement({
+            sid: `Table${t[0].toUpperCase()}${t.slice(1)}${access[0].toUpperCase()}${access.slice(1)}`,
+            actions: TABLE_ACTIONS[access],
+            resources: [this.tables[t].tableArn],
+          }),
+        );
+        w.fn.addEnvironment(TABLES[t].envKey, this.tables[t].tableName);
+      }
+
+      this.audit.grantAppend(w.role);
+      w.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'PayloadsByReference',
+          actions: ['s3:GetObject', 's3:PutObject'],
+          resources: [this.payloadBucket.arnForObjects('*')],
+        }),
+      );
+
+      if (w.secret) {
+        w.role.addToPolicy(
+          new iam.PolicyStatement({
+            sid: 'ReadSecret',
+            actions: ['secretsmanager:GetSecretValue'],
+            resources: [w.secret.secretArn],
+          }),
+        );
+        w.fn.addEnvironment(ENV.SECRETS_ARN, w.secret.secretArn);
+      }
+    }
+
+    // ── Webhook API ──────────────────────────────────────────────────────────────────────
+    this.accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.api = new apigwv2.HttpApi(this, 'WebhookApi', {
+      description: 'Seamwork vendor webhooks',
+      createDefaultStage: false,
+    });
+    this.apiStage = new apigwv2.HttpStage(this, 'WebhookApiStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: {
+        rateLimit: props.webhookRateLimit ?? 50,
+        burstLimit: props.webhookBurstLimit ?? 100,
+      },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(this.accessLogs),
+        format: apigateway.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            path: '$context.path',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            integrationStatus: '$context.integration.status',
+            integrationLatency: '$context.integration.latency',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
+    });
+    this.api.addRoutes({
+      path: INGEST.route,
+      methods: [apigwv2.HttpMethod.POST],
+      integration: new HttpLambdaIntegration('IngestIntegration', this.ingest.fn),
+    });
+
+    // ── Signals and flags ────────────────────────────────────────────────────────────────
+    this.alarms = new Alarms(this, 'Alarms', {
+      queues: this.queues,
+      functions: Object.fromEntries(wiring.map((w) => [w.stage, w.fn])),
+      api: this.api,
+    });
+    this.flags = new Flags(this, 'Flags', { rollbackAlarm: this.alarms.rollbackAlarm });
+    for (const stage of QUEUE_STAGES) {
+      if (STAGE_SPECS[stage].readsFlags) this.flags.grantRead(this.stages[stage].role, stage);
+    }
+
+    // ── Outputs ──────────────────────────────────────────────────────────────────────────
+    new CfnOutput(this, 'WebhookUrl', {
+      description: 'POST vendor webhooks here; replace {integration} with the integration name',
+      value: `${this.apiStage.url}${INGEST.route.replace(/^\//, '')}`,
+    });
+    for (const name of QUEUES) {
+      new CfnOutput(this, `QueueUrl-${name}`, { value: this.queues[name].queue.queueUrl });
+      new CfnOutput(this, `DlqUrl-${name}`, { value: this.queues[name].dlq.queueUrl });
+    }
+    new CfnOutput(this, 'AuditBucketName', { value: this.audit.bucket.bucketName });
+
+    this.nagAcknowledgements = acknowledgeSeamworkFindings(this);
+  }
+}

@@ -1,0 +1,266 @@
+/**
+ * The local model server: the Seamwork reference model (see `reference-model.ts`) behind enough
+ * of the Anthropic Messages API that the real `@anthropic-ai/sdk`, given `baseURL`, works
+ * unchanged. Plain `node:http`, so nothing between the SDK's bytes and our handler can hide a
+ * wire-protocol mismatch. Offline and deterministic unless faults are configured.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { requestHash, sha256Hex } from './hash.js';
+import {
+  applyOutputFault,
+  DEFAULT_TIMEOUT_MS,
+  FaultConfigSchema,
+  isFaultKind,
+  selectFault,
+  type FaultConfig,
+  type FaultKind,
+} from './faults.js';
+import { answerMessages, countRequestTokens, REFERENCE_MODEL_ID, requestedSchema } from './reference-model.js';
+import { collectSources, validateMessagesRequest, type MessagesRequest } from './request.js';
+
+/** Options of {@link startModelServer}. */
+export interface ModelServerOptions {
+  /** Port to bind; 0 picks a free one. @default 0 */
+  port?: number;
+  /** Interface to bind; loopback so the server is never reachable from the network. @default '127.0.0.1' */
+  host?: string;
+  /** Initial fault configuration. @default no faults */
+  faults?: FaultConfig;
+}
+
+/** Request counters, for tests and demos that assert how many tries a client made. */
+export interface ModelServerStats {
+  requests: number;
+  byStatus: Record<string, number>;
+}
+
+/** A running model server. */
+export interface ModelServer {
+  /** Base URL to give the SDK as `baseURL` (or `ANTHROPIC_BASE_URL`). */
+  readonly url: string;
+  readonly port: number;
+  /** Closes the listener, drops open connections and cancels held (timeout-fault) requests. */
+  stop(): Promise<void>;
+  /** Replaces the fault configuration and restarts the per-body attempt counters. */
+  setFaults(faults: FaultConfig): void;
+  /** Counters since start. */
+  stats(): ModelServerStats;
+}
+
+/** Request header that forces one fault kind on that request. */
+export const FAULT_HEADER = 'x-seamwork-fault';
+
+/** Response header naming the fault that was injected, so a trace shows why a reply is odd. */
+export const FAULT_APPLIED_HEADER = 'x-seamwork-fault-applied';
+
+/** Largest request body accepted, in bytes; the API's own limit is of the same order. */
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+const HTTP_FAULT_REPLIES: Partial<Record<FaultKind, { status: number; type: string; message: string }>> = {
+  rate_limit: { status: 429, type: 'rate_limit_error', message: 'Injected fault: rate limit exceeded; retry after 1 second.' },
+  overloaded: { status: 529, type: 'overloaded_error', message: 'Injected fault: the reference model is overloaded.' },
+  server_error: { status: 500, type: 'api_error', message: 'Injected fault: internal server error.' },
+  timeout: { status: 529, type: 'overloaded_error', message: 'Injected fault: the request was held and timed out.' },
+};
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new HttpError(413, 'request_too_large', `request body exceeds ${MAX_BODY_BYTES} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new HttpError(400, 'invalid_request_error', `request body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Starts the server and resolves once it is listening. The process keeps no global state: two
+ * servers in one process (e.g. parallel tests) are fully independent.
+ */
+export async function startModelServer(opts: ModelServerOptions = {}): Promise<ModelServer> {
+  const host = opts.host ?? '127.0.0.1';
+  let faults: FaultConfig = opts.faults ?? {};
+  // How many times each body has been seen since the faults were set: the fault roll's ordinal.
+  let ordinals = new Map<string, number>();
+  const cachedPrefixes = new Set<string>();
+  const held = new Set<NodeJS.Timeout>();
+  const counters: ModelServerStats = { requests: 0, byStatus: {} };
+  let unparsedIds = 0;
+
+  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    if (res.headersSent || res.destroyed) return;
+    counters.byStatus[String(status)] = (counters.byStatus[String(status)] ?? 0) + 1;
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(text)),
+      'x-seamwork-reference-model': 'not-an-llm',
+      ...headers,
+    });
+    res.end(text);
+  };
+  const sendError = (res: ServerResponse, status: number, type: string, message: string, headers: Record<string, string> = {}) =>
+    send(res, status, { type: 'error', error: { type, message } }, headers);
+
+  const authenticate = (req: IncomingMessage) => {
+    // The key's value is irrelevant offline; its absence is still an error, because a client that
+    // forgets to send one would fail against the real API.
+    if (!req.headers['x-api-key'] && !req.headers.authorization) {
+      throw new HttpError(401, 'authentication_error', 'x-api-key header is required');
+    }
+  };
+
+  const handleMessages = async (req: IncomingMessage, res: ServerResponse, countOnly: boolean) => {
+    const fallbackId = `req_local_${String(++unparsedIds).padStart(8, '0')}`;
+    let requestId = fallbackId;
+    try {
+      authenticate(req);
+      const body = parseJson(await readBody(req));
+      const invalid = validateMessagesRequest(body, !countOnly);
+      if (invalid) throw new HttpError(400, 'invalid_request_error', invalid);
+      const request = body as MessagesRequest;
+      if (countOnly) {
+        send(res, 200, { input_tokens: countRequestTokens(request) }, { 'request-id': `req_${requestHash(body).slice(0, 24)}` });
+        return;
+      }
+
+      const forcedHeader = req.headers[FAULT_HEADER];
+      const forcedName = Array.isArray(forcedHeader) ? forcedHeader[0] : forcedHeader;
+      if (forcedName !== undefined && !isFaultKind(forcedName)) {
+        throw new HttpError(400, 'invalid_request_error', `${FAULT_HEADER}: unknown fault kind '${forcedName}'`);
+      }
+      const bodyHash = requestHash(body);
+      const ordinal = ordinals.get(bodyHash) ?? 0;
+      ordinals.set(bodyHash, ordinal + 1);
+      requestId = `req_${sha256Hex(`${bodyHash}:${ordinal}`).slice(0, 24)}`;
+      const fault = selectFault(faults, bodyHash, ordinal, forcedName);
+      const headers: Record<string, string> = { 'request-id': requestId };
+      if (fault) headers[FAULT_APPLIED_HEADER] = fault;
+
+      const httpFault = fault ? HTTP_FAULT_REPLIES[fault] : undefined;
+      if (fault && httpFault) {
+        if (fault === 'rate_limit') headers['retry-after'] = '1';
+        if (fault === 'timeout') {
+          const timer = setTimeout(() => {
+            held.delete(timer);
+            sendError(res, httpFault.status, httpFault.type, httpFault.message, headers);
+          }, faults.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+          held.add(timer);
+          // The client gave up: stop holding, so nothing is written to a dead socket later.
+          res.on('close', () => {
+            clearTimeout(timer);
+            held.delete(timer);
+          });
+          return;
+        }
+        sendError(res, httpFault.status, httpFault.type, httpFault.message, headers);
+        return;
+      }
+
+      const answer = answerMessages(request, { cachedPrefixes });
+      if (answer.cachePrefixHash) cachedPrefixes.add(answer.cachePrefixHash);
+      const message = fault ? applyOutputFault(fault, answer.message, requestedSchema(request), collectSources(request)) : answer.message;
+      send(res, 200, message, headers);
+    } catch (error) {
+      if (error instanceof HttpError) sendError(res, error.status, error.type, error.message, { 'request-id': requestId });
+      else throw error;
+    }
+  };
+
+  const handleFaults = async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === 'GET') return send(res, 200, faults);
+    const parsed = FaultConfigSchema.safeParse(parseJson(await readBody(req)));
+    if (!parsed.success) {
+      throw new HttpError(400, 'invalid_request_error', `invalid fault config: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    }
+    setFaults(parsed.data);
+    send(res, 200, faults);
+  };
+
+  const setFaults = (next: FaultConfig) => {
+    faults = structuredClone(next);
+    ordinals = new Map();
+  };
+
+  const server = createServer((req, res) => {
+    counters.requests += 1;
+    const path = (req.url ?? '/').split('?')[0];
+    const route = `${req.method} ${path}`;
+    const work = (async () => {
+      switch (route) {
+        case 'POST /v1/messages':
+          return handleMessages(req, res, false);
+        case 'POST /v1/messages/count_tokens':
+          return handleMessages(req, res, true);
+        case 'GET /health':
+          return send(res, 200, { ok: true, model: REFERENCE_MODEL_ID });
+        case 'GET /_seamwork/faults':
+        case 'POST /_seamwork/faults':
+          return handleFaults(req, res);
+        case 'GET /_seamwork/stats':
+          return send(res, 200, counters);
+        default:
+          throw new HttpError(404, 'not_found_error', `no route for ${route}`);
+      }
+    })();
+    work.catch((error: unknown) => {
+      if (error instanceof HttpError) return sendError(res, error.status, error.type, error.message);
+      // A bug in the reference model must surface as the API's 500 shape, with the cause logged.
+      console.error('[model-server] unhandled error', error);
+      sendError(res, 500, 'api_error', `reference model failure: ${(error as Error)?.message ?? String(error)}`);
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        for (const timer of held) clearTimeout(timer);
+        held.clear();
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Keep-alive sockets (the SDK's fetch pools them) would otherwise hold close() open.
+        server.closeAllConnections();
+      }),
+    setFaults,
+    stats: () => structuredClone(counters),
+  };
+}
