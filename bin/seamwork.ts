@@ -1,4 +1,3 @@
-#!/usr/bin/env -S node --import tsx
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
 import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { restoreTokens } from '../core/redact.js';
@@ -23,10 +24,11 @@ interface ActionCall {
  */
 export class IdempotentActionExecutor implements ActionExecutor {
   private readonly run: (call: ActionCall) => Promise<{ nonce: string; response: Record<string, unknown> }>;
+  private readonly config: IdempotencyConfig;
 
   constructor(tableName: string, private readonly settings: () => Promise<ConnectorSettings>) {
     const persistenceStore = new DynamoDBPersistenceLayer({ tableName, keyAttr: 'pk', expiryAttr: 'expiresAt' });
-    const config = new IdempotencyConfig({ eventKeyJmesPath: 'key', expiresAfterSeconds: KEEP_SECONDS, throwOnNoIdempotencyKey: true });
+    const config = (this.config = new IdempotencyConfig({ eventKeyJmesPath: 'key', expiresAfterSeconds: KEEP_SECONDS, throwOnNoIdempotencyKey: true }));
     this.run = makeIdempotent(
       async (call: ActionCall) => {
         const params = restoreParams(call.action.params, call.tokens);
@@ -35,6 +37,11 @@ export class IdempotentActionExecutor implements ActionExecutor {
       },
       { persistenceStore, config },
     );
+  }
+
+  /** Lets in-progress records expire with the invocation, as Powertools expects. */
+  registerLambdaContext(context: Context): void {
+    this.config.registerLambdaContext(context);
   }
 
   async execute(decisionId: string, action: ActionRequest, tokens: Record<string, string>): Promise<ActionResult> {

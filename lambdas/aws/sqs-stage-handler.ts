@@ -18,8 +18,9 @@ export function makeStageHandler(stage: QueueStage, build: (w: Wiring) => (e: En
   let sink: PowertoolsMetricsSink | undefined;
   const logger = new Logger({ serviceName: 'seamwork', persistentKeys: { stage } });
 
-  return async (event: SQSEvent, _context?: Context): Promise<SQSBatchResponse> => {
+  return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     wiring ??= new Wiring();
+    wiring.registerContext(context);
     sink ??= new PowertoolsMetricsSink(stage, wiring.config.metricsFile);
     const fn = build(wiring);
     const failures: SQSBatchResponse['batchItemFailures'] = [];

@@ -1,3 +1,4 @@
+import type { Context } from 'aws-lambda';
 import { ENV } from '../core/config-keys.js';
 import { SeamworkError } from '../core/errors.js';
 import type { IntegrationDefinition } from '../core/integration.js';
@@ -49,15 +50,23 @@ export class Wiring {
   get model() {
     return this.once('model', () => new AnthropicModel({ apiKey: process.env.ANTHROPIC_API_KEY }));
   }
+  private context?: Context;
+
+  /** Called at the start of each invocation with Lambda's context. */
+  registerContext(context: Context | undefined): void {
+    this.context = context;
+    if (context && this.cache.has('executor')) (this.cache.get('executor') as IdempotentActionExecutor).registerLambdaContext(context);
+  }
+
   get executor() {
-    return this.once(
-      'executor',
-      () =>
-        new IdempotentActionExecutor(required(this.config.tables.idempotency, ENV.TABLE_IDEMPOTENCY), async () => {
+    return this.once('executor', () => {
+      const executor = new IdempotentActionExecutor(required(this.config.tables.idempotency, ENV.TABLE_IDEMPOTENCY), async () => {
           const secrets = await loadSecrets({ arn: this.config.secretsArn, file: this.config.secretsFile });
           return { zendeskBaseUrl: this.config.zendeskBaseUrl, slackBaseUrl: this.config.slackBaseUrl, zendesk: secrets.zendesk, slack: secrets.slack };
-        }),
-    );
+        });
+      if (this.context) executor.registerLambdaContext(this.context);
+      return executor;
+    });
   }
 
   /** Signing secrets of one webhook source. */

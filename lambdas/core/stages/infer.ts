@@ -45,7 +45,9 @@ export async function inferStage(envelope: Envelope, deps: InferDeps): Promise<S
 
   const prompt = buildPrompt(def, documents);
   const inputTokens = estimateTokens(JSON.stringify(prompt.request));
-  const worstUsd = worstCaseCostUsd(def.model.id, inputTokens, def.model.maxTokens);
+  // The prompt marks its static prefix for caching: on a cold cache that input is billed at the
+  // cache-write price, so the worst case prices all input that way.
+  const worstUsd = worstCaseCostUsd(def.model.id, inputTokens, def.model.maxTokens, { promptCaching: true });
   const preflight = { estimatedInputTokens: inputTokens, maxTokens: def.model.maxTokens, worstCaseUsd: worstUsd, perInferenceCapUsd: def.model.perInferenceCapUsd };
   const promptData = { hash: prompt.hash, version: prompt.promptVersion, request: prompt.request };
 
