@@ -109,12 +109,13 @@ export function headOf(record: AuditRecord): AuditHead {
 }
 
 /**
- * S3 key of a record: `decisions/<integration>/<decisionId>/<seq 4 digits>-<stage>-<attempt>.json`.
- * Unique per stage attempt, so a retry never overwrites (Object Lock would refuse anyway), and
- * lexical order is chain order.
+ * S3 key of a record: `decisions/<integration>/<decisionId>/<seq 4 digits>-<stage>-<attempt>-<hash 12>.json`.
+ * Content-addressed by the record's own hash, so two deliveries of one message (SQS is at least
+ * once, and both may say attempt 1) write two sibling records instead of colliding, the same
+ * record written twice is the same key, and lexical order is still chain order.
  */
-export function auditKey(record: Pick<AuditRecord, 'integration' | 'decisionId' | 'seq' | 'stage' | 'attempt'>): string {
-  return `decisions/${record.integration}/${record.decisionId}/${String(record.seq).padStart(4, '0')}-${record.stage}-${record.attempt}.json`;
+export function auditKey(record: Pick<AuditRecord, 'integration' | 'decisionId' | 'seq' | 'stage' | 'attempt' | 'hash'>): string {
+  return `decisions/${record.integration}/${record.decisionId}/${String(record.seq).padStart(4, '0')}-${record.stage}-${record.attempt}-${record.hash.slice(0, 12)}.json`;
 }
 
 /** Sibling records linked to the same predecessor: a stage that ran more than once. */

@@ -22,7 +22,8 @@ export interface AuditBucketProps {
 /**
  * Layer 6: the write-once audit log. Object Lock COMPLIANCE default retention, versioning,
  * no public access, TLS only, encrypted with a customer key that rotates, and access logged
- * to a separate bucket. Writers get `s3:PutObject` only (see {@link AuditBucket.grantAppend}).
+ * to a separate bucket. Writers may append and check a key exists, never read a record's body,
+ * delete or shorten a retention (see {@link AuditBucket.grantAppend}).
  */
 export class AuditBucket extends Construct {
   /** The audit bucket. */
@@ -73,18 +74,29 @@ export class AuditBucket extends Construct {
   }
 
   /**
-   * Let a principal append audit records: `s3:PutObject` on objects and the KMS data key
-   * to encrypt them. No read, no delete, no retention changes.
+   * Let a principal append audit records. It may put objects (conditional `If-None-Match: *`
+   * put; Object Lock makes them write-once) and check whether a key exists before writing:
+   * the audit store HEADs the key first, which needs `s3:GetObject`, and `s3:ListBucket` so a
+   * missing key answers 404 rather than 403. It gets no `kms:Decrypt`, so it cannot read a
+   * record's body back; no delete, no retention or legal-hold change.
    */
   grantAppend(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
+    const principal = grantee.grantPrincipal;
+    principal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'AppendAuditRecords',
-        actions: ['s3:PutObject'],
+        actions: ['s3:PutObject', 's3:GetObject'],
         resources: [this.bucket.arnForObjects('*')],
       }),
     );
-    grantee.grantPrincipal.addToPrincipalPolicy(
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AuditKeyExistsAnswers404',
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+      }),
+    );
+    principal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'EncryptAuditRecords',
         actions: ['kms:GenerateDataKey'],

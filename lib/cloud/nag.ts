@@ -64,8 +64,9 @@ export function acknowledgeSeamworkFindings(stack: SeamworkStack): NagAcknowledg
       role,
       objectsWildcardFinding(stack.audit.bucket),
       'Audit record keys are generated at run time (integration/date/decision id/stage), so the resource is the ' +
-        "bucket's objects. The only action is s3:PutObject: no read, delete or retention change, and Object Lock " +
-        'COMPLIANCE makes every record write-once.',
+        "bucket's objects. Actions are s3:PutObject and s3:GetObject (the audit store HEADs a key before its " +
+        'conditional put); without kms:Decrypt a record body cannot be read back, there is no delete or retention ' +
+        'change, and Object Lock COMPLIANCE makes every record write-once.',
     );
     ack(
       role,

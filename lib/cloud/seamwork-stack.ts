@@ -29,7 +29,9 @@ export type TableAccess = 'read' | 'write' | 'readWrite';
  * not listed here gets `readWrite` (and the CDK test lists every pair, so that stays visible).
  */
 export const TABLE_ACCESS: Partial<Record<StageName, Partial<Record<TableName, TableAccess>>>> = {
-  ingest: { dedupe: 'write' },
+  // The dedupe claim is a conditional put; on a duplicate it reads the first claim's decision id,
+  // and it deletes its claim when the enqueue fails.
+  ingest: { dedupe: 'readWrite' },
   validate: { vault: 'write' },
   infer: { ledger: 'readWrite' },
   act: { idempotency: 'readWrite', vault: 'read' },
@@ -77,6 +79,22 @@ export interface SeamworkStackProps extends StackProps {
    * @default 100
    */
   readonly webhookBurstLimit?: number;
+  /**
+   * Base URL of the Zendesk connector's target (e.g. `https://acme.zendesk.com`), set on the
+   * stages that call connectors.
+   * @default - unset; the Zendesk connector reports itself unconfigured
+   */
+  readonly zendeskBaseUrl?: string;
+  /**
+   * Base URL of the Slack connector's target, set on the stages that call connectors.
+   * @default - unset; the Slack connector reports itself unconfigured
+   */
+  readonly slackBaseUrl?: string;
+  /**
+   * Per-tenant daily model spend cap in USD, set on the stages that call the model.
+   * @default - the runtime's default
+   */
+  readonly tenantDailyCapUsd?: number;
   /**
    * Retention of function and access logs.
    * @default logs.RetentionDays.ONE_MONTH
@@ -169,6 +187,10 @@ export class SeamworkStack extends Stack {
     this.stages = {} as Record<(typeof QUEUE_STAGES)[number], StageFunction>;
     for (const stage of QUEUE_STAGES) {
       const spec = STAGE_SPECS[stage];
+      const optional: Record<string, string | number | undefined> = {
+        ...(spec.callsConnectors ? { [ENV.ZENDESK_BASE_URL]: props.zendeskBaseUrl, [ENV.SLACK_BASE_URL]: props.slackBaseUrl } : {}),
+        ...(spec.callsModel ? { [ENV.TENANT_DAILY_CAP_USD]: props.tenantDailyCapUsd } : {}),
+      };
       this.stages[stage] = new StageFunction(this, `Stage-${stage}`, {
         spec,
         logRetention,
@@ -176,6 +198,9 @@ export class SeamworkStack extends Stack {
         environment: {
           ...bucketEnv,
           ...(spec.readsFlags ? { [ENV.FLAGS_URL]: FLAGS_URL } : {}),
+          ...Object.fromEntries(
+            Object.entries(optional).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)]])),
+          ),
         },
       });
     }

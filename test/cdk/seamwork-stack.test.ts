@@ -104,7 +104,7 @@ describe('SeamworkStack functions', () => {
 
   it('sets exactly the env vars the topology implies, all named from ENV', () => {
     const known = new Set<string>([
-      ...Object.values(ENV).filter((v): v is string => typeof v === 'string'),
+      ...Object.values(ENV as Record<string, unknown>).filter((v): v is string => typeof v === 'string'),
       ...QUEUES.flatMap((q) => [ENV.queueUrl(q), ENV.dlqUrl(q), ENV.maxReceiveCount(q)]),
     ]);
     for (const { stage, fnId } of functions()) {
@@ -127,6 +127,17 @@ describe('SeamworkStack functions', () => {
       expect(names.sort(), stage).toEqual([...new Set(expected)].sort());
     }
     expect(STAGES).toContain('ingest');
+  });
+
+  it('sets connector base URLs and the spend cap only where the topology says they are used', () => {
+    const custom = synthSeamwork({ zendeskBaseUrl: 'https://acme.zendesk.com', tenantDailyCapUsd: 7 });
+    const res = custom.template.toJSON().Resources as Resources;
+    for (const stage of QUEUE_STAGES) {
+      const vars = res[logicalId(custom.stack, custom.stack.stages[stage].fn)].Properties.Environment.Variables;
+      expect(vars[ENV.ZENDESK_BASE_URL], stage).toBe(STAGE_SPECS[stage].callsConnectors ? 'https://acme.zendesk.com' : undefined);
+      expect(vars[ENV.TENANT_DAILY_CAP_USD], stage).toBe(STAGE_SPECS[stage].callsModel ? '7' : undefined);
+      expect(vars[ENV.SLACK_BASE_URL], stage).toBeUndefined();
+    }
   });
 
   it('points flag readers at the AppConfig agent and gives them the extension layer', () => {
@@ -212,12 +223,16 @@ describe('SeamworkStack least privilege', () => {
     expect(statementsOfRole(verify.roleId).flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
   });
 
-  it('lets functions only append to the audit bucket', () => {
+  it('lets functions append to the audit bucket and check a key, never delete or decrypt', () => {
     const { stack } = built;
     const auditId = logicalId(stack, stack.audit.bucket);
+    const keyId = logicalId(stack, stack.audit.key);
     for (const { stage, roleId } of functions()) {
-      const onAudit = statementsOfRole(roleId).filter((s) => JSON.stringify(s.Resource).includes(auditId));
-      expect(onAudit.flatMap(actionsOf), stage).toEqual(['s3:PutObject']);
+      const statements = statementsOfRole(roleId);
+      const onAudit = statements.filter((s) => JSON.stringify(s.Resource).includes(auditId));
+      expect(onAudit.flatMap(actionsOf).sort(), stage).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
+      const onKey = statements.filter((s) => JSON.stringify(s.Resource).includes(keyId));
+      expect(onKey.flatMap(actionsOf), stage).toEqual(['kms:GenerateDataKey']);
     }
   });
 

@@ -71,9 +71,16 @@ describe('sealRecord', () => {
 });
 
 describe('auditKey', () => {
-  it('pads seq to four digits and names stage and attempt', () => {
+  it('pads seq to four digits and names stage, attempt and the record hash', () => {
     const record = sealRecord({ ...base, stage: 'infer', attempt: 2, kind: 'model_call', data: {} }, { seq: 2, hash: 'a'.repeat(64) });
-    expect(auditKey(record)).toBe('decisions/support-triage/d-1/0003-infer-2.json');
+    expect(auditKey(record)).toBe(`decisions/support-triage/d-1/0003-infer-2-${record.hash.slice(0, 12)}.json`);
+  });
+
+  it('gives two deliveries of the same stage attempt different keys', () => {
+    const head = { seq: 2, hash: 'a'.repeat(64) };
+    const first = sealRecord({ ...base, stage: 'act', kind: 'acted', data: { n: 1 } }, head);
+    const second = sealRecord({ ...base, stage: 'act', kind: 'acted', data: { n: 2 } }, head);
+    expect(auditKey(first)).not.toBe(auditKey(second));
   });
 });
 

@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { headOf, verifyChain } from '../../lambdas/core/audit-record.js';
+import type { CheckResult, Envelope } from '../../lambdas/core/envelope.js';
+import type { ActionRequest } from '../../lambdas/core/integration.js';
+import { containsPii } from '../../lambdas/core/redact.js';
+import { promptText, type BuiltPrompt } from '../../lambdas/core/prompt.js';
+import { renderTrace, summariseDecision } from '../../lambdas/core/trace.js';
+import { supportTriage } from '../../lambdas/integrations/support-triage/index.js';
+import { sendSamples, localSecret, type SampleResult } from '../../lib/cli/start.js';
+import { deliver, loadFixtures, vendorHeaders } from '../../lib/local/fixtures.js';
+import { startTestStack } from '../support/local-stack.js';
+
+type Stack = Awaited<ReturnType<typeof startTestStack>>;
+
+/** A fresh copy of a fixture's body with a new vendor event id (and ticket id, when asked). */
+function variant(fixture: string, ticketId?: string): string {
+  const fx = loadFixtures(supportTriage).find((f) => f.name === fixture)!;
+  const body = JSON.parse(fx.body);
+  body.id = randomUUID();
+  if (ticketId) {
+    body.detail.id = ticketId;
+    body.subject = `zen:ticket:${ticketId}`;
+  }
+  return JSON.stringify(body);
+}
+
+describe('the local pipeline, end to end', () => {
+  let stack: Stack;
+  let results: SampleResult[];
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    results = await sendSamples(stack);
+  }, 180_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('answers every fixture at the door as the fixture expects', () => {
+    for (const r of results) expect({ fixture: r.fixture, status: r.statuses[0] }).toEqual({ fixture: r.fixture, status: r.expect.status });
+  });
+
+  it('ends every accepted fixture in the outcome it expects', () => {
+    const accepted = results.filter((r) => r.decisionId);
+    expect(accepted.length).toBeGreaterThanOrEqual(8);
+    for (const r of accepted) expect({ fixture: r.fixture, outcome: r.summary?.outcome }).toEqual({ fixture: r.fixture, outcome: r.expect.outcome });
+  });
+
+  it('ends each accepted event in exactly one place, and the queues agree (invariant 1)', async () => {
+    const accepted = results.filter((r) => r.decisionId);
+    const outcomes = accepted.map((r) => r.summary!.outcome);
+    expect(outcomes.every((o) => ['acted', 'baseline', 'review', 'dlq'].includes(String(o)))).toBe(true);
+    for (const r of accepted) {
+      const records = await stack.records('support-triage', r.decisionId!);
+      const chain = verifyChain(records).chain;
+      expect(chain.filter((rec) => rec.data.outcome !== undefined)).toHaveLength(1);
+    }
+    const dlqTotal = (await stack.depth('validate-dlq')) + (await stack.depth('infer-dlq')) + (await stack.depth('verify-dlq')) + (await stack.depth('act-dlq'));
+    expect(await stack.depth('review')).toBe(outcomes.filter((o) => o === 'review').length);
+    expect(dlqTotal).toBe(outcomes.filter((o) => o === 'dlq').length);
+    for (const q of ['validate', 'infer', 'verify', 'act'] as const) expect(await stack.depth(q)).toBe(0);
+  });
+
+  it('creates one decision for a duplicate delivery', () => {
+    const dup = results.find((r) => r.fixture === 'duplicate-delivery')!;
+    expect(dup.statuses).toEqual([202, 200]);
+    const zendeskForTicket = stack.connectors.requests().filter((q) => q.target === 'zendesk' && q.path === '/api/v2/tickets/48222.json');
+    expect(zendeskForTicket).toHaveLength(1);
+  });
+
+  it('never puts raw PII into a prompt (invariant 4)', async () => {
+    for (const r of results.filter((x) => x.fixture.startsWith('pii-'))) {
+      const records = await stack.records('support-triage', r.decisionId!);
+      const raw = Buffer.from(String(records.find((x) => x.kind === 'accepted')!.data.bodyBase64), 'base64').toString('utf8');
+      const description = JSON.parse(raw).detail.description as string;
+      expect(containsPii(description).length).toBeGreaterThan(0); // the fixture really carries PII
+      const inferred = records.find((x) => x.kind === 'inferred')!;
+      const text = promptText({ request: (inferred.data.prompt as { request: BuiltPrompt['request'] }).request } as BuiltPrompt);
+      expect(containsPii(text)).toEqual([]);
+      expect(text).toMatch(/\[(EMAIL|PHONE|CARD)_1\]/);
+    }
+  });
+
+  it('restores vault tokens only in the action sent to Zendesk', async () => {
+    const r = results.find((x) => x.fixture === 'pii-email-address')!;
+    const records = await stack.records('support-triage', r.decisionId!);
+    const verified = records.find((x) => x.kind === 'verified')!;
+    expect(JSON.stringify(verified.data)).not.toMatch(/@(?!example\.com\b)[a-z0-9-]+\.[a-z]{2,}/i);
+  });
+
+  it('lets nothing unverified reach an action (invariant 5)', async () => {
+    const acted = results.filter((r) => r.summary?.outcome === 'acted');
+    for (const r of acted) {
+      const records = await stack.records('support-triage', r.decisionId!);
+      const checks = records.find((x) => x.kind === 'verified')!.data.checks as CheckResult[];
+      expect(checks.map((c) => c.check)).toEqual(['output-schema', 'quote-exists', 'min-evidence', 'confidence-floor']);
+      expect(checks.every((c) => c.verdict === 'pass' || c.verdict === 'retracted')).toBe(true);
+    }
+    // One Zendesk update per acted decision, and none for anything else.
+    expect(stack.connectors.requests().filter((q) => q.target === 'zendesk')).toHaveLength(acted.length);
+  });
+
+  it('sends a schema-breaking model answer to the verify DLQ and never to a connector', async () => {
+    stack.model!.setFaults({ seed: 1, rates: { schema_break: 1 } });
+    try {
+      const before = stack.connectors.requests().length;
+      const body = variant('clean-billing-duplicate-charge', '910001');
+      const res = await deliver(stack.webhookUrl('support-triage'), body, vendorHeaders(supportTriage, body, localSecret(stack, supportTriage)));
+      expect(res.status).toBe(202);
+      await stack.drain();
+      const s = summariseDecision(await stack.records('support-triage', String(res.body.decisionId)));
+      expect(s.outcome).toBe('dlq');
+      expect(s.code).toBe('OUTPUT_SCHEMA_VIOLATION');
+      expect(stack.connectors.requests().length).toBe(before);
+    } finally {
+      stack.model!.setFaults({});
+    }
+  });
+
+  it('retracts an invented quote rather than acting on it', async () => {
+    stack.model!.setFaults({ seed: 2, rates: { invented_quote: 1 } });
+    try {
+      const body = variant('clean-account-locked-out', '910002');
+      const res = await deliver(stack.webhookUrl('support-triage'), body, vendorHeaders(supportTriage, body, localSecret(stack, supportTriage)));
+      await stack.drain();
+      const records = await stack.records('support-triage', String(res.body.decisionId));
+      const verified = records.find((x) => x.kind === 'verified')!;
+      const quote = (verified.data.checks as CheckResult[]).find((c) => c.check === 'quote-exists')!;
+      expect(quote.verdict).toBe('retracted');
+      const note = stack.connectors.requests().find((q) => q.path === '/api/v2/tickets/910002.json');
+      const retracted = (verified.data.retracted as Array<{ quote: string }>)[0].quote;
+      if (note) expect(JSON.stringify(note.body)).not.toContain(retracted);
+    } finally {
+      stack.model!.setFaults({});
+    }
+  });
+
+  it('runs no action twice when the act message is delivered twice (invariant 2)', async () => {
+    const r = results.find((x) => x.fixture === 'clean-technical-urgent-outage')!;
+    const records = await stack.records('support-triage', r.decisionId!);
+    const verified = records.find((x) => x.kind === 'verified')!;
+    const envelope: Envelope = {
+      v: 1, decisionId: r.decisionId!, integration: 'support-triage', tenant: 't', vendorEventId: 'x', receivedAt: verified.at, stage: 'act',
+      auditHead: headOf(verified),
+      verified: { source: 'ai', decision: verified.data.decision as Record<string, unknown>, actions: verified.data.actions as ActionRequest[], retracted: [] },
+    };
+    const before = stack.connectors.requests().length;
+    const sqs = new SQSClient({ endpoint: stack.emulators.endpoints.sqs, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, useQueueUrlAsEndpoint: false });
+    await Promise.all([1, 2].map(() => sqs.send(new SendMessageCommand({ QueueUrl: stack.emulators.queueUrls.act.url, MessageBody: JSON.stringify(envelope) }))));
+    await stack.drain();
+    sqs.destroy();
+    expect(stack.connectors.requests().length).toBe(before);
+    const after = await stack.records('support-triage', r.decisionId!);
+    const replays = after.filter((x) => x.kind === 'acted').flatMap((x) => x.data.results as Array<{ status: string }>);
+    expect(replays.filter((x) => x.status === 'executed')).toHaveLength(2); // the original run: zendesk + slack
+    expect(replays.filter((x) => x.status === 'duplicate')).toHaveLength(4); // two redeliveries × two actions
+  });
+
+  it('reconstructs every decision from the audit log alone (invariant 6)', async () => {
+    for (const r of results.filter((x) => x.decisionId)) {
+      const records = await stack.records('support-triage', r.decisionId!);
+      const s = summariseDecision(records);
+      expect(s.chainOk).toBe(true);
+      const accepted = records.find((x) => x.kind === 'accepted')!;
+      const fx = loadFixtures(supportTriage).find((f) => f.name === r.fixture)!;
+      expect(Buffer.from(String(accepted.data.bodyBase64), 'base64').toString('utf8')).toBe(fx.body);
+      const text = renderTrace(records);
+      expect(text).toContain(`outcome  ${s.outcome}`);
+      if (s.outcome === 'acted') {
+        const inferred = records.find((x) => x.kind === 'inferred')!;
+        expect(inferred.data.prompt).toBeDefined();
+        expect((inferred.data.response as { toolInput?: unknown }).toolInput).toBeDefined();
+        expect(records.find((x) => x.kind === 'acted')!.data.results).not.toHaveLength(0);
+      }
+    }
+  });
+
+  it('detects a tampered audit record', async () => {
+    const r = results.find((x) => x.summary?.outcome === 'acted')!;
+    const records = await stack.records('support-triage', r.decisionId!);
+    const tampered = records.map((x) => (x.kind === 'verified' ? { ...x, data: { ...x.data, decision: { ...(x.data.decision as object), priority: 'low' } } } : x));
+    expect(verifyChain(tampered).ok).toBe(false);
+  });
+
+  it('returns an integration to its baseline with one flag flip, no restart (invariant 8)', async () => {
+    writeFileSync(stack.flagsFile, JSON.stringify({ 'support-triage': { enabled: false, rolloutPercent: 100, mode: 'live' } }));
+    await new Promise((res) => setTimeout(res, 1100)); // the flag client caches for one second
+    const body = variant('clean-billing-duplicate-charge', '910003');
+    const res = await deliver(stack.webhookUrl('support-triage'), body, vendorHeaders(supportTriage, body, localSecret(stack, supportTriage)));
+    await stack.drain();
+    const s = summariseDecision(await stack.records('support-triage', String(res.body.decisionId)));
+    expect(s.path).toBe('baseline');
+    expect(s.outcome).toBe('baseline');
+    expect(s.tokens).toBeUndefined();
+  });
+});
