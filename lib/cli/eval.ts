@@ -1,6 +1,6 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { runEval, loadBaseline } from '../../lambdas/core/eval/run.js';
+import { runEval, loadBaselines } from '../../lambdas/core/eval/run.js';
 import { gate, type EvalBaseline, type EvalReport } from '../../lambdas/core/eval/score.js';
 import { getIntegration } from '../../lambdas/integrations/index.js';
 import { AnthropicModel } from '../../lambdas/model/anthropic.js';
@@ -30,12 +30,14 @@ export async function evalCommand(integration: string, opts: EvalCommandOptions)
   try {
     const model = new AnthropicModel(server ? { baseURL: server.url, apiKey: 'local-reference-model' } : {});
     say(`eval ${def.name} on the ${opts.path} path with ${server ? 'the local reference model (not an LLM)' : `the Anthropic API (${def.model.id})`}\n`);
+    const backend = server ? 'local-reference-model' : `anthropic:${def.model.id}`;
     const report = await runEval(def, {
-      model, path: opts.path,
+      model, path: opts.path, backend,
       onProgress: (done, total, id) => say(`\r  [${String(done).padStart(3)}/${total}] ${cell(id, 40)}`),
     });
     say('\n\n');
-    const baseline = loadBaseline(def.eval.baselinePath);
+    const baselines = loadBaselines(def.eval.baselinePath);
+    const baseline = baselines[backend];
     const verdict = opts.path === 'ai' ? gate(report, baseline) : { ok: true, message: 'Baseline path: not gated.' };
     say(renderReport(report) + '\n\n' + verdict.message + '\n');
 
@@ -51,7 +53,7 @@ export async function evalCommand(integration: string, opts: EvalCommandOptions)
 
     if (opts.updateBaseline && opts.path === 'ai') {
       const next: EvalBaseline = { score: report.score, fieldAccuracy: report.fieldAccuracy, model: report.model, at: report.at };
-      writeFileSync(def.eval.baselinePath, JSON.stringify(next, null, 2) + '\n');
+      writeFileSync(def.eval.baselinePath, JSON.stringify({ ...baselines, [backend]: next }, null, 2) + '\n');
       say(`baseline updated: ${def.eval.baselinePath}\n`);
     }
     return { code: verdict.ok ? 0 : 1, report };

@@ -3,7 +3,7 @@ import type { GoldenExample, IntegrationDefinition } from '../integration.js';
 import { StaticFlagSource } from '../memory-ports.js';
 import type { ModelPort } from '../ports.js';
 import { dryRunDecision } from './dry-run.js';
-import { aggregate, scoreExample, type EvalBaseline, type EvalReport } from './score.js';
+import { aggregate, scoreExample, type EvalBaselineFile, type EvalReport } from './score.js';
 
 /** Reads a golden set (JSONL), naming the line of any malformed example. */
 export function loadGolden(path: string): GoldenExample[] {
@@ -23,12 +23,12 @@ export function loadGolden(path: string): GoldenExample[] {
     });
 }
 
-/** Reads the committed eval baseline, if there is one. */
-export function loadBaseline(path: string): EvalBaseline | undefined {
+/** Reads the committed eval baselines (one per backend); an absent file is an empty set. */
+export function loadBaselines(path: string): EvalBaselineFile {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as EvalBaseline;
+    return JSON.parse(readFileSync(path, 'utf8')) as EvalBaselineFile;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw err;
   }
 }
@@ -40,6 +40,8 @@ export interface EvalOptions {
   path?: 'ai' | 'baseline';
   /** Called after each example, for progress. */
   onProgress?: (done: number, total: number, id: string) => void;
+  /** Which model backend answered, for the report and the baseline (`local-reference-model`, `anthropic:<id>`). */
+  backend?: string;
   now?: () => Date;
 }
 
@@ -55,5 +57,5 @@ export async function runEval(def: IntegrationDefinition, opts: EvalOptions): Pr
     scores.push(scoreExample(def, ex, res));
     opts.onProgress?.(i + 1, examples.length, ex.id);
   }
-  return aggregate(def, path === 'ai' ? def.model.id : 'baseline', path, scores, (opts.now ?? (() => new Date()))());
+  return aggregate(def, path === 'ai' ? (opts.backend ?? def.model.id) : 'baseline', path, scores, (opts.now ?? (() => new Date()))());
 }

@@ -119,13 +119,19 @@ export function aggregate(def: IntegrationDefinition, model: string, path: 'ai' 
   };
 }
 
-/** The committed baseline an eval is compared with. */
+/** The committed baseline an eval is compared with, for one model backend. */
 export interface EvalBaseline {
   score: number;
   fieldAccuracy: Record<string, number>;
   model: string;
   at: string;
 }
+
+/**
+ * The committed baseline file: one baseline per backend (`local-reference-model`,
+ * `anthropic:claude-haiku-4-5`…), because a score only compares with the same model's.
+ */
+export type EvalBaselineFile = Record<string, EvalBaseline>;
 
 /** Fails (returns a sentence) when the score dropped by more than `tolerancePoints` below the baseline. */
 export function gate(report: EvalReport, baseline: EvalBaseline | undefined, tolerancePoints = 5): { ok: boolean; message: string } {
