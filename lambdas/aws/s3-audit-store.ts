@@ -4,18 +4,33 @@ import { AuditIntegrityError, SeamworkError } from '../core/errors.js';
 import type { AuditStore } from '../core/ports.js';
 import { s3Client } from './clients.js';
 
+/** Options of the S3 audit store. */
+export interface S3AuditStoreOptions {
+  /**
+   * Check that a key does not exist (HEAD) before the conditional put. Needed where S3 is an
+   * emulator that accepts `If-None-Match` and Object Lock but enforces neither; in AWS S3
+   * enforces both, and the stages' role may then hold `s3:PutObject` alone.
+   * @default true when AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) points at an emulator
+   */
+  headBeforePut?: boolean;
+}
+
 /**
  * Layer 6 on S3. In AWS the bucket has Object Lock (COMPLIANCE) and the put is conditional
- * (`If-None-Match: *`). Local emulators accept both and enforce neither, so the store also
- * refuses to write a key that exists (HEAD first): write-once holds locally by Seamwork's own
- * means, and the hash chain makes any edit detectable either way.
+ * (`If-None-Match: *`). Local emulators accept both and enforce neither, so there the store
+ * also refuses to write a key that exists (HEAD first): write-once holds locally by Seamwork's
+ * own means, and the hash chain makes any edit detectable either way.
  */
 export class S3AuditStore implements AuditStore {
-  constructor(private readonly bucket: string) {}
+  private readonly headBeforePut: boolean;
+
+  constructor(private readonly bucket: string, options: S3AuditStoreOptions = {}) {
+    this.headBeforePut = options.headBeforePut ?? Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
+  }
 
   async append(record: AuditRecord): Promise<void> {
     const key = auditKey(record);
-    if (await this.exists(key)) {
+    if (this.headBeforePut && (await this.exists(key))) {
       throw new AuditIntegrityError(`Audit record ${key} already exists; audit records are write-once.`);
     }
     try {

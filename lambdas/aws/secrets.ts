@@ -9,7 +9,7 @@ import { ConfigurationError } from '../core/errors.js';
  * Values are never logged; errors name the secret, never its value.
  */
 export const SecretsDocumentSchema = z.object({
-  webhooks: z.record(z.string(), z.array(z.string().min(16)).min(1)),
+  webhooks: z.record(z.string(), z.array(z.string().min(16)).min(1)).default({}),
   zendesk: z.object({ email: z.string(), apiToken: z.string() }).optional(),
   slack: z.object({ webhookPath: z.string().startsWith('/') }).optional(),
   anthropicApiKey: z.string().optional(),

@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { ENV } from '../core/config-keys.js';
-import { SeamworkError } from '../core/errors.js';
+import { ConfigurationError, SeamworkError } from '../core/errors.js';
 import type { IntegrationDefinition } from '../core/integration.js';
 import { getIntegration } from '../integrations/index.js';
 import { AnthropicModel } from '../model/anthropic.js';
@@ -48,7 +48,14 @@ export class Wiring {
     return this.once('flags', () => new AppConfigFlagSource(required(this.config.flagsUrl, ENV.FLAGS_URL)));
   }
   get model() {
-    return this.once('model', () => new AnthropicModel({ apiKey: process.env.ANTHROPIC_API_KEY }));
+    // The key comes from the environment locally and from the model secret in AWS; never logged.
+    return this.once('model', () => new AnthropicModel({
+      apiKey: process.env.ANTHROPIC_API_KEY ?? (async () => {
+        const key = (await loadSecrets({ arn: this.config.secretsArn, file: this.config.secretsFile })).anthropicApiKey;
+        if (!key) throw new ConfigurationError('The secrets document has no anthropicApiKey, and ANTHROPIC_API_KEY is not set.');
+        return key;
+      }),
+    }));
   }
   private context?: Context;
 

@@ -5,7 +5,8 @@ import type { BuiltPrompt } from '../core/prompt.js';
 
 /** Options of the Anthropic model adapter. */
 export interface AnthropicModelOptions {
-  apiKey?: string;
+  /** The key, or a function that fetches it once (from Secrets Manager) before the first call. */
+  apiKey?: string | (() => Promise<string>);
   /** Defaults to ANTHROPIC_BASE_URL (the local reference model) or the real API. */
   baseURL?: string;
   /** The one retry loop for 5xx/529/timeouts: the SDK's, with backoff. @default 3 */
@@ -22,22 +23,31 @@ export interface AnthropicModelOptions {
  */
 export class AnthropicModel implements ModelPort {
   readonly id: string;
-  private readonly client: Anthropic;
+  private client?: Promise<Anthropic>;
+  private readonly baseURL?: string;
 
-  constructor(options: AnthropicModelOptions = {}) {
-    this.client = new Anthropic({
-      apiKey: options.apiKey ?? process.env.ANTHROPIC_API_KEY ?? 'local-reference-model',
-      baseURL: options.baseURL ?? process.env.ANTHROPIC_BASE_URL ?? undefined,
-      maxRetries: options.maxRetries ?? 3,
-      timeout: options.timeoutMs ?? 30_000,
-    });
-    this.id = `anthropic:${this.client.baseURL}`;
+  constructor(private readonly options: AnthropicModelOptions = {}) {
+    this.baseURL = options.baseURL ?? process.env.ANTHROPIC_BASE_URL ?? undefined;
+    this.id = `anthropic:${this.baseURL ?? 'api.anthropic.com'}`;
+  }
+
+  private async getClient(): Promise<Anthropic> {
+    const key = this.options.apiKey ?? process.env.ANTHROPIC_API_KEY;
+    const apiKey = typeof key === 'function' ? await key() : key;
+    if (!apiKey) throw new ModelUnavailable('No model API key: set ANTHROPIC_API_KEY, or anthropicApiKey in the secrets document.');
+    return new Anthropic({ apiKey, baseURL: this.baseURL, maxRetries: this.options.maxRetries ?? 3, timeout: this.options.timeoutMs ?? 30_000 });
   }
 
   async invoke(prompt: BuiltPrompt): Promise<ModelResult> {
     let message: Anthropic.Message;
     try {
-      message = await this.client.messages.create(prompt.request as unknown as Anthropic.MessageCreateParamsNonStreaming);
+      // A failed key fetch is not cached: the next invocation tries again.
+      this.client ??= this.getClient().catch((err) => {
+        this.client = undefined;
+        throw err;
+      });
+      const client = await this.client;
+      message = await client.messages.create(prompt.request as unknown as Anthropic.MessageCreateParamsNonStreaming);
     } catch (err) {
       throw toModelError(err);
     }
@@ -61,6 +71,7 @@ export class AnthropicModel implements ModelPort {
 
 /** Maps SDK errors to Seamwork's retry semantics. */
 export function toModelError(err: unknown): SeamworkError {
+  if (err instanceof SeamworkError) return err;
   if (err instanceof Anthropic.RateLimitError) {
     const header = Number(err.headers?.get?.('retry-after'));
     return new ModelRateLimited(`The model rate-limited the call after the retry budget: ${err.message}`, Number.isFinite(header) && header > 0 ? header : 10, { cause: err });

@@ -74,26 +74,17 @@ export class AuditBucket extends Construct {
   }
 
   /**
-   * Let a principal append audit records. It may put objects (conditional `If-None-Match: *`
-   * put; Object Lock makes them write-once) and check whether a key exists before writing:
-   * the audit store HEADs the key first, which needs `s3:GetObject`, and `s3:ListBucket` so a
-   * missing key answers 404 rather than 403. It gets no `kms:Decrypt`, so it cannot read a
-   * record's body back; no delete, no retention or legal-hold change.
+   * Let a principal append audit records: `s3:PutObject` only (a conditional `If-None-Match: *`
+   * put, which S3 enforces; Object Lock makes every version write-once). No read, no list, no
+   * `kms:Decrypt`, no delete, no retention or legal-hold change.
    */
   grantAppend(grantee: iam.IGrantable): void {
     const principal = grantee.grantPrincipal;
     principal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'AppendAuditRecords',
-        actions: ['s3:PutObject', 's3:GetObject'],
+        actions: ['s3:PutObject'],
         resources: [this.bucket.arnForObjects('*')],
-      }),
-    );
-    principal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'AuditKeyExistsAnswers404',
-        actions: ['s3:ListBucket'],
-        resources: [this.bucket.bucketArn],
       }),
     );
     principal.addToPrincipalPolicy(

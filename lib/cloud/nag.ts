@@ -63,10 +63,9 @@ export function acknowledgeSeamworkFindings(stack: SeamworkStack): NagAcknowledg
     ack(
       role,
       objectsWildcardFinding(stack.audit.bucket),
-      'Audit record keys are generated at run time (integration/date/decision id/stage), so the resource is the ' +
-        "bucket's objects. Actions are s3:PutObject and s3:GetObject (the audit store HEADs a key before its " +
-        'conditional put); without kms:Decrypt a record body cannot be read back, there is no delete or retention ' +
-        'change, and Object Lock COMPLIANCE makes every record write-once.',
+      'Audit record keys are generated at run time (integration/decision id/seq-stage-attempt-hash), so the resource is the ' +
+        "bucket's objects. The only action is s3:PutObject (a conditional If-None-Match put): no read, no delete, no " +
+        'retention change, and Object Lock COMPLIANCE makes every record write-once.',
     );
     ack(
       role,

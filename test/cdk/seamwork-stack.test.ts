@@ -230,7 +230,7 @@ describe('SeamworkStack least privilege', () => {
     for (const { stage, roleId } of functions()) {
       const statements = statementsOfRole(roleId);
       const onAudit = statements.filter((s) => JSON.stringify(s.Resource).includes(auditId));
-      expect(onAudit.flatMap(actionsOf).sort(), stage).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
+      expect(onAudit.flatMap(actionsOf).sort(), stage).toEqual(['s3:PutObject']);
       const onKey = statements.filter((s) => JSON.stringify(s.Resource).includes(keyId));
       expect(onKey.flatMap(actionsOf), stage).toEqual(['kms:GenerateDataKey']);
     }
