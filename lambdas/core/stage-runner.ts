@@ -4,6 +4,7 @@ import type { Envelope, RejectionRecord } from './envelope.js';
 import { toSeamworkError, type SeamworkError } from './errors.js';
 import { METRICS } from './metrics.js';
 import type { AuditStore, MetricsSink, QueueSender } from './ports.js';
+import { metricsOf } from './record-metrics.js';
 import type { StageOutcome } from './stages/types.js';
 
 /** Ports the runner needs around any stage. */
@@ -33,6 +34,7 @@ export async function runStage(
   fn: (e: Envelope) => Promise<StageOutcome>,
   ports: RunnerPorts,
 ): Promise<RunResult> {
+  ports = { ...ports, audit: metered(ports.audit, ports.metrics) };
   const seal = (kind: string, data: Record<string, unknown>, head = envelope.auditHead): AuditRecord =>
     sealRecord({ decisionId: envelope.decisionId, integration: envelope.integration, stage, attempt: delivery.attempt, kind, at: ports.now().toISOString(), data }, head);
 
@@ -78,6 +80,17 @@ export async function runStage(
       return { status: 'done', outcome: out.outcome };
     }
   }
+}
+
+/** Every record written also feeds the metrics, so dashboards agree with the audit log. */
+function metered(audit: AuditStore, metrics: MetricsSink): AuditStore {
+  return {
+    append: async (record) => {
+      await audit.append(record);
+      for (const [name, value] of metricsOf(record)) metrics.add(name, value);
+    },
+    listDecision: (integration, decisionId) => audit.listDecision(integration, decisionId),
+  };
 }
 
 async function park(

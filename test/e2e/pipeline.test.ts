@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headOf, verifyChain } from '../../lambdas/core/audit-record.js';
@@ -196,5 +197,56 @@ describe('the local pipeline, end to end', () => {
     expect(s.path).toBe('baseline');
     expect(s.outcome).toBe('baseline');
     expect(s.tokens).toBeUndefined();
+  });
+
+  it('in shadow mode, runs the AI and records its actions while the baseline acts', async () => {
+    writeFileSync(stack.flagsFile, JSON.stringify({ 'support-triage': { enabled: true, rolloutPercent: 100, mode: 'shadow' } }));
+    await new Promise((res) => setTimeout(res, 1100));
+    const body = variant('clean-technical-urgent-outage', '910004');
+    const res = await deliver(stack.webhookUrl('support-triage'), body, vendorHeaders(supportTriage, body, localSecret(stack, supportTriage)));
+    await stack.drain();
+    const records = await stack.records('support-triage', String(res.body.decisionId));
+    const s = summariseDecision(records);
+    expect(s.path).toBe('shadow');
+    expect(s.outcome).toBe('baseline');
+    expect(s.tokens?.input).toBeGreaterThan(0); // the model was called
+    const acted = records.find((x) => x.kind === 'acted')!;
+    expect((acted.data.shadow as unknown[]).length).toBeGreaterThan(0); // the AI's actions were recorded
+    const updates = stack.connectors.requests().filter((q) => q.path === '/api/v2/tickets/910004.json');
+    expect(updates).toHaveLength(1); // only one update ran…
+    const verified = records.find((x) => x.kind === 'verified')!;
+    expect(verified.data.source).toBe('baseline'); // …and it was the baseline's decision
+    const executed = (verified.data.actions as ActionRequest[]).find((a) => a.name === 'zendesk.update_ticket')!;
+    expect((updates[0].body as { ticket: { comment: { body: string } } }).ticket.comment.body).toBe(executed.params.internalNote);
+  });
+
+  it('emits EMF metrics per stage that agree with what happened', () => {
+    const docs = readFileSync(join(stack.stateDir, 'metrics.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const sums = new Map<string, number>();
+    const stages = new Set<string>();
+    for (const doc of docs) {
+      const meta = doc._aws.CloudWatchMetrics[0];
+      expect(meta.Namespace).toBe('Seamwork');
+      stages.add(doc.stage);
+      for (const m of meta.Metrics as Array<{ Name: string }>) {
+        const v = doc[m.Name];
+        sums.set(m.Name, (sums.get(m.Name) ?? 0) + (Array.isArray(v) ? v.reduce((a: number, b: number) => a + b, 0) : v));
+      }
+    }
+    expect([...stages].sort()).toEqual(['act', 'infer', 'ingest', 'validate', 'verify']);
+    expect(sums.get('WebhookAccepted')).toBeGreaterThanOrEqual(results.filter((r) => r.decisionId).length);
+    expect(sums.get('WebhookRejected')).toBeGreaterThanOrEqual(4);
+    expect(sums.get('DuplicateDelivery')).toBeGreaterThanOrEqual(1);
+    expect(sums.get('PiiRedacted')).toBeGreaterThanOrEqual(3);
+    expect(sums.get('ContractViolation')).toBeGreaterThanOrEqual(1);
+    expect(sums.get('QuoteRetracted')).toBeGreaterThanOrEqual(1);
+    expect(sums.get('SchemaFailure') ?? 0).toBe(0); // schema failures are DLQ'd by the runner, counted there
+    expect(sums.get('Abstained')).toBeGreaterThanOrEqual(1);
+    expect(sums.get('TokensIn')).toBeGreaterThan(0);
+    expect(sums.get('CostMicroUsd')).toBeGreaterThan(0);
+    expect(sums.get('ActionExecuted')).toBeGreaterThanOrEqual(results.filter((r) => r.summary?.outcome === 'acted').length);
+    expect(sums.get('ActionDuplicateSuppressed')).toBeGreaterThanOrEqual(4);
+    expect(sums.get('ShadowRecorded')).toBeGreaterThanOrEqual(1);
+    expect(sums.get('PathBaseline')).toBeGreaterThanOrEqual(1);
   });
 });

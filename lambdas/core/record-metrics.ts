@@ -1,0 +1,68 @@
+import type { AuditRecord } from './audit-record.js';
+import type { CheckResult } from './envelope.js';
+import { METRICS, type MetricName } from './metrics.js';
+
+/**
+ * Layer 7 metrics derived from layer 6 records: every stage's metrics come from the audit
+ * record it just wrote, so a dashboard can never disagree with the audit log.
+ */
+export function metricsOf(record: AuditRecord): Array<[MetricName, number]> {
+  const d = record.data as Record<string, any>;
+  const out: Array<[MetricName, number]> = [];
+  const add = (name: MetricName, value = 1) => {
+    if (value > 0) out.push([name, value]);
+  };
+  const pathMetric = (path: string | undefined) => add(path === 'ai' ? METRICS.PathAi : path === 'shadow' ? METRICS.PathShadow : METRICS.PathBaseline);
+
+  switch (record.kind) {
+    case 'validated':
+      add(METRICS.PiiRedacted, Object.values((d.redacted ?? {}) as Record<string, number>).reduce((a, b) => a + b, 0));
+      add(METRICS.WindowTruncated, (d.window?.dropped?.length ?? 0) > 0 ? 1 : 0);
+      break;
+    case 'inferred':
+      pathMetric(d.route?.path);
+      if (d.usage) {
+        add(METRICS.ModelCall);
+        add(METRICS.TokensIn, d.usage.inputTokens);
+        add(METRICS.TokensOut, d.usage.outputTokens);
+        add(METRICS.CostMicroUsd, Math.ceil(d.usage.costUsd * 1e6));
+      }
+      if (d.shadowRefused) add(METRICS.CostCapRejected, d.shadowRefused.code === 'COST_CAP_EXCEEDED' ? 1 : 0);
+      break;
+    case 'cost_refused':
+      pathMetric(d.route?.path);
+      add(METRICS.CostCapRejected);
+      break;
+    case 'rate_limited':
+      add(METRICS.ModelError);
+      add(METRICS.ModelRetry);
+      break;
+    case 'verified': {
+      const checks = (d.checks ?? []) as CheckResult[];
+      const failed = (name: string) => checks.some((c) => c.check === name && c.verdict === 'fail');
+      add(METRICS.QuoteRetracted, (d.retracted ?? []).length);
+      add(METRICS.Abstained, failed('abstain') ? 1 : 0);
+      add(METRICS.LowConfidence, failed('confidence-floor') ? 1 : 0);
+      add(METRICS.SchemaFailure, failed('output-schema') ? 1 : 0);
+      break;
+    }
+    case 'acted': {
+      const results = (d.results ?? []) as Array<{ status: string }>;
+      add(METRICS.ActionExecuted, results.filter((r) => r.status === 'executed').length);
+      add(METRICS.ActionDuplicateSuppressed, results.filter((r) => r.status === 'duplicate').length);
+      add(METRICS.ShadowRecorded, (d.shadow ?? []).length);
+      break;
+    }
+    case 'attempt_failed':
+    case 'rejected': {
+      const code = String(d.code ?? '');
+      if (code === 'CONTRACT_VIOLATION' || code === 'CARDINALITY_VIOLATION') add(METRICS.ContractViolation);
+      else if (code.startsWith('MODEL_')) add(METRICS.ModelError);
+      else if (code.startsWith('CONNECTOR_')) add(METRICS.ActionFailed);
+      break;
+    }
+    default:
+      break;
+  }
+  return out;
+}

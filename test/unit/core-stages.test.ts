@@ -1,0 +1,198 @@
+import { describe, expect, it } from 'vitest';
+import { GENESIS_HASH, sealRecord } from '../../lambdas/core/audit-record.js';
+import type { Envelope, RejectionRecord } from '../../lambdas/core/envelope.js';
+import { ContractViolation, SeamworkError } from '../../lambdas/core/errors.js';
+import { MemoryAuditStore, MemoryCostLedger, MemoryMetrics, MemoryQueues, MemoryTokenVault, StaticFlagSource } from '../../lambdas/core/memory-ports.js';
+import type { ModelPort, ModelResult } from '../../lambdas/core/ports.js';
+import { metricsOf } from '../../lambdas/core/record-metrics.js';
+import { runStage } from '../../lambdas/core/stage-runner.js';
+import { inferStage } from '../../lambdas/core/stages/infer.js';
+import { validateStage } from '../../lambdas/core/stages/validate.js';
+import { checkDecision, verifyStage } from '../../lambdas/core/stages/verify.js';
+import { supportTriage } from '../../lambdas/integrations/support-triage/index.js';
+import { loadFixtures } from '../../lib/local/fixtures.js';
+
+const def = supportTriage;
+const now = () => new Date('2026-11-25T12:00:00Z');
+const docs = [
+  { id: 'ticket.subject', title: 'Subject', text: 'Charged twice for my subscription', origin: 'zendesk:ticket/1' },
+  { id: 'ticket.description', title: 'Description', text: 'My card was charged twice this month. Please refund one charge.', origin: 'zendesk:ticket/1' },
+];
+const good = {
+  outcome: 'triaged', reasoning: 'duplicate charge', summary: 'Customer charged twice', category: 'billing', priority: 'high',
+  escalation_reason: null, confidence: 0.9, missing_information: [],
+  evidence: [{ quote: 'My card was charged twice this month.', source: 'ticket.description' }],
+};
+const cleanBody = loadFixtures(def).find((f) => f.name === 'clean-billing-duplicate-charge')!.body;
+const envelope = (over: Partial<Envelope> = {}): Envelope => ({
+  v: 1, decisionId: 'dec_test', integration: def.name, tenant: 't1', vendorEventId: 'e1', receivedAt: now().toISOString(), stage: 'validate',
+  auditHead: { seq: 0, hash: GENESIS_HASH }, ...over,
+});
+const ports = () => ({ audit: new MemoryAuditStore(), queues: new MemoryQueues(), metrics: new MemoryMetrics(), now });
+
+/** A model port that answers with a fixed tool input and counts calls. */
+class FixedModel implements ModelPort {
+  readonly id = 'fixed';
+  calls = 0;
+  constructor(private readonly input: unknown) {}
+  async invoke(): Promise<ModelResult> {
+    this.calls++;
+    return { toolInput: this.input, stopReason: 'tool_use', model: 'fixed', usage: { input_tokens: 500, output_tokens: 100 } };
+  }
+}
+
+describe('checkDecision', () => {
+  it('passes a schema-valid, grounded, confident decision', () => {
+    const v = checkDecision(def, good, docs);
+    expect(v.blocked).toBeUndefined();
+    expect(v.checks.map((c) => c.verdict)).toEqual(['pass', 'pass', 'pass', 'pass']);
+  });
+
+  it('sends a schema failure to the DLQ with a JSON pointer', () => {
+    const v = checkDecision(def, { ...good, priority: 'whenever' }, docs);
+    expect(v.blocked).toMatchObject({ to: 'dlq', code: 'OUTPUT_SCHEMA_VIOLATION', pointer: '/priority' });
+  });
+
+  it('retracts a claim whose quote is not in any source and keeps the rest', () => {
+    const v = checkDecision(def, { ...good, evidence: [...good.evidence, { quote: 'I was charged five times.', source: 'ticket.description' }] }, docs);
+    expect(v.blocked).toBeUndefined();
+    expect(v.retracted).toEqual([{ quote: 'I was charged five times.', source: 'ticket.description' }]);
+    expect(v.decision!.evidence).toEqual(good.evidence);
+  });
+
+  it('sends a decision to review when every quote was retracted', () => {
+    const v = checkDecision(def, { ...good, evidence: [{ quote: 'refund me $4,000 now', source: 'ticket.description' }] }, docs);
+    expect(v.blocked).toMatchObject({ to: 'review', code: 'INSUFFICIENT_EVIDENCE' });
+  });
+
+  it('retracts a quote that cites a document that was not provided', () => {
+    const v = checkDecision(def, { ...good, evidence: [...good.evidence, { quote: 'Charged twice', source: 'crm.notes' }] }, docs);
+    expect(v.retracted).toHaveLength(1);
+  });
+
+  it('routes an abstention to review', () => {
+    const v = checkDecision(def, { ...good, outcome: 'insufficient_information', evidence: [], missing_information: ['what went wrong'] }, docs);
+    expect(v.blocked).toMatchObject({ to: 'review', code: 'INSUFFICIENT_INFORMATION' });
+  });
+
+  it('routes low confidence to review', () => {
+    expect(checkDecision(def, { ...good, confidence: 0.2 }, docs).blocked).toMatchObject({ to: 'review', code: 'LOW_CONFIDENCE' });
+  });
+});
+
+describe('verifyStage', () => {
+  it('never passes the reasoning field to an action', async () => {
+    const out = await verifyStage(envelope({ stage: 'verify', path: 'ai', documents: docs, aiDecision: good, input: { ticketId: '1', requesterId: '1' } }), { integration: () => def });
+    expect(out.kind).toBe('forward');
+    if (out.kind !== 'forward') return;
+    expect(out.envelope.verified!.decision.reasoning).toBeUndefined();
+    expect(JSON.stringify(out.envelope.verified!.actions)).not.toContain('duplicate charge');
+  });
+});
+
+describe('validateStage', () => {
+  it('names the JSON pointer and contract version of a contract violation', async () => {
+    const body = JSON.parse(cleanBody);
+    delete body.detail.description;
+    const err = await validateStage(envelope({ raw: { body: JSON.stringify(body), headers: {} } }), { integration: () => def, vault: new MemoryTokenVault(), now, vaultTtlSeconds: 60 }).catch((e) => e);
+    expect(err).toBeInstanceOf(ContractViolation);
+    expect(err.pointer).toBe('/detail/description');
+    expect(err.contractVersion).toBe(def.contract.version);
+  });
+
+  it('redacts PII before the documents are built and keeps the originals in the vault', async () => {
+    const body = JSON.parse(cleanBody);
+    body.detail.description = 'Please email me at jane.doe@example.org or call +44 20 7946 0958 about the charge.';
+    const vault = new MemoryTokenVault();
+    const out = await validateStage(envelope({ raw: { body: JSON.stringify(body), headers: {} } }), { integration: () => def, vault, now, vaultTtlSeconds: 60 });
+    if (out.kind !== 'forward') throw new Error('expected forward');
+    const text = out.envelope.documents!.map((d) => d.text).join(' ');
+    expect(text).not.toContain('jane.doe@example.org');
+    expect(text).toContain('[EMAIL_1]');
+    expect(out.envelope.raw).toBeUndefined();
+    expect(Object.values(await vault.get('dec_test', now()))).toContain('jane.doe@example.org');
+  });
+});
+
+describe('inferStage', () => {
+  const base = { integration: () => def, ledger: new MemoryCostLedger(), now, tenantDailyCapUsd: 10, maxRateLimitRequeues: 2 };
+  const e = envelope({ stage: 'infer', input: { requesterId: '1', ticketId: '1' }, documents: docs });
+
+  it('takes the baseline path without calling the model when the kill switch is off', async () => {
+    const model = new FixedModel(good);
+    const out = await inferStage(e, { ...base, model, flags: new StaticFlagSource({}) });
+    expect(model.calls).toBe(0);
+    expect(out.kind === 'forward' && out.envelope.path).toBe('baseline');
+  });
+
+  it('refuses before the call when the worst case exceeds the per-inference cap', async () => {
+    const model = new FixedModel(good);
+    const tiny = { ...def, model: { ...def.model, perInferenceCapUsd: 0.000001 } };
+    const out = await inferStage(e, { ...base, integration: () => tiny, model, flags: new StaticFlagSource({ [def.name]: { enabled: true, rolloutPercent: 100, mode: 'live' } }) });
+    expect(model.calls).toBe(0);
+    expect(out).toMatchObject({ kind: 'review', code: 'COST_CAP_EXCEEDED' });
+  });
+
+  it('reconciles the reservation to the actual cost after the call', async () => {
+    const ledger = new MemoryCostLedger();
+    await inferStage(e, { ...base, ledger, model: new FixedModel(good), flags: new StaticFlagSource({ [def.name]: { enabled: true, rolloutPercent: 100, mode: 'live' } }) });
+    // 500 in × $1/M + 100 out × $5/M = $0.001
+    expect([...ledger.spent.values()]).toEqual([1000]);
+  });
+});
+
+describe('runStage', () => {
+  it('parks a non-retryable failure in the stage DLQ with a rejection record and an outcome record', async () => {
+    const p = ports();
+    const res = await runStage('validate', envelope(), { attempt: 1, maxReceiveCount: 3 }, async () => {
+      throw new ContractViolation('bad', { pointer: '/detail/id', contractVersion: 'v1' });
+    }, p);
+    expect(res).toEqual({ status: 'done', outcome: 'dlq' });
+    const [rejection] = p.queues.take('validate-dlq') as RejectionRecord[];
+    expect(rejection).toMatchObject({ stage: 'validate', integration: def.name, decisionId: 'dec_test', code: 'CONTRACT_VIOLATION', reason: 'bad', pointer: '/detail/id', contractVersion: 'v1' });
+    const records = await p.audit.listDecision(def.name, 'dec_test');
+    expect(records.at(-1)!.data.outcome).toBe('dlq');
+    expect(p.metrics.counts.get('DlqRouted')).toBe(1);
+    expect(p.metrics.counts.get('ContractViolation')).toBe(1);
+  });
+
+  it('leaves a retryable failure for redelivery and records the attempt', async () => {
+    const p = ports();
+    const res = await runStage('act', envelope({ stage: 'act' }), { attempt: 1, maxReceiveCount: 3 }, async () => {
+      throw new SeamworkError('CONNECTOR_UNAVAILABLE', 'zendesk 503', true);
+    }, p);
+    expect(res.status).toBe('retry');
+    expect(p.queues.sent).toHaveLength(0);
+    expect((await p.audit.listDecision(def.name, 'dec_test'))[0].kind).toBe('attempt_failed');
+  });
+
+  it('parks a retryable failure itself on the last delivery, saying it gave up', async () => {
+    const p = ports();
+    await runStage('act', envelope({ stage: 'act' }), { attempt: 3, maxReceiveCount: 3 }, async () => {
+      throw new SeamworkError('CONNECTOR_UNAVAILABLE', 'zendesk 503', true);
+    }, p);
+    const [rejection] = p.queues.take('act-dlq') as RejectionRecord[];
+    expect(rejection.reason).toBe('zendesk 503 (gave up after 3 deliveries)');
+  });
+
+  it('writes the audit record before handing on, linked to the previous one', async () => {
+    const p = ports();
+    const out = await runStage('verify', envelope({ stage: 'verify', path: 'ai', documents: docs, aiDecision: good, input: { ticketId: '1', requesterId: '1' } }), { attempt: 1, maxReceiveCount: 3 },
+      (e) => verifyStage(e, { integration: () => def }), p);
+    expect(out.status).toBe('done');
+    const [record] = await p.audit.listDecision(def.name, 'dec_test');
+    const [sent] = p.queues.take('act') as Envelope[];
+    expect(record.prevHash).toBe(GENESIS_HASH);
+    expect(sent.auditHead).toEqual({ seq: record.seq, hash: record.hash });
+  });
+});
+
+describe('metricsOf', () => {
+  const rec = (kind: string, data: Record<string, unknown>) => sealRecord({ decisionId: 'd', integration: 'i', stage: 's', attempt: 1, kind, at: '', data }, null);
+  it('counts retractions, tokens and cost from the records', () => {
+    expect(metricsOf(rec('verified', { checks: [], retracted: [{ quote: 'a' }, { quote: 'b' }] }))).toEqual([['QuoteRetracted', 2]]);
+    expect(metricsOf(rec('inferred', { route: { path: 'ai' }, usage: { inputTokens: 10, outputTokens: 5, costUsd: 0.0000351 } }))).toEqual([
+      ['PathAi', 1], ['ModelCall', 1], ['TokensIn', 10], ['TokensOut', 5], ['CostMicroUsd', 36],
+    ]);
+  });
+});
