@@ -8,5 +8,6 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: integration and e2e files start servers; keep the fan-out modest.
     maxWorkers: 2,
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'SILENT' },
   },
 });

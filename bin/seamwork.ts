@@ -1,6 +1,10 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
+// Local tooling may run on Node 20; the SDK's Node-22 notice is about its 2027 releases, and the
+// deployed Lambdas run Node 24. Keep the demo output readable.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const USAGE = `seamwork — the seams between a vendor's webhook and the action taken on its behalf
 
   start [--no-samples] [--port N] [--real-model]   local stack + sample webhooks, serves until Ctrl-C
