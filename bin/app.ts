@@ -2,12 +2,28 @@ import { App } from 'aws-cdk-lib';
 import { addNagChecks } from '../lib/cloud/nag.js';
 import { SeamworkStack } from '../lib/cloud/seamwork-stack.js';
 
-/** The CDK app: one environment-agnostic Seamwork stack, checked by cdk-nag AwsSolutions. */
+/**
+ * The CDK app: one environment-agnostic Seamwork stack, checked by cdk-nag AwsSolutions.
+ * Settings come from context (`-c seamwork:<name>=<value>` or cdk.json), so a deploy needs no code change.
+ */
 const app = new App();
-const retention = app.node.tryGetContext('seamwork:auditRetentionDays') as string | number | undefined;
+const context = (name: string): string | undefined => {
+  const value = app.node.tryGetContext(`seamwork:${name}`) as string | number | undefined;
+  return value === undefined ? undefined : String(value);
+};
+const numberContext = (name: string): number | undefined => {
+  const raw = context(name);
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`Context seamwork:${name} must be a positive number, got "${raw}".`);
+  return n;
+};
 new SeamworkStack(app, 'SeamworkStack', {
   description: 'Seamwork: webhook → validate → infer → verify → act, with audit, flags and alarms',
-  auditRetentionDays: retention === undefined ? undefined : Number(retention),
+  auditRetentionDays: numberContext('auditRetentionDays'),
+  tenantDailyCapUsd: numberContext('tenantDailyCapUsd'),
+  zendeskBaseUrl: context('zendeskBaseUrl'),
+  slackBaseUrl: context('slackBaseUrl'),
 });
 addNagChecks(app);
 app.synth();

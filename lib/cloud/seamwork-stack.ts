@@ -11,7 +11,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV, QUEUE_STAGES, REVIEW_QUEUE, type StageName } from '../../lambdas/core/config-keys.js';
-import { BUCKETS, INGEST, QUEUES, STAGE_SPECS, TABLES, type QueueName, type TableName } from '../topology.js';
+import { BUCKETS, FLAGS, INGEST, QUEUES, STAGE_SPECS, TABLES, type QueueName, type TableName } from '../topology.js';
 import { Alarms } from './alarms.js';
 import { AuditBucket } from './audit-bucket.js';
 import { FLAGS_URL, Flags, appConfigExtensionLayer } from './flags.js';
@@ -361,6 +361,15 @@ export class SeamworkStack extends Stack {
       new CfnOutput(this, `DlqUrl-${name}`, { value: this.queues[name].dlq.queueUrl });
     }
     new CfnOutput(this, 'AuditBucketName', { value: this.audit.bucket.bucketName });
+    new CfnOutput(this, 'IntegrationSecretArn', {
+      description: 'Put webhook signing secrets and connector credentials here (JSON; see the README)',
+      value: this.integrationSecret.secretArn,
+    });
+    new CfnOutput(this, 'ModelSecretArn', { description: 'Put {"anthropicApiKey":"..."} here', value: this.modelSecret.secretArn });
+    new CfnOutput(this, 'FlagsProfile', {
+      description: 'AppConfig application/environment/profile of the integration flags',
+      value: `${FLAGS.application}/${FLAGS.environment}/${FLAGS.profile}`,
+    });
 
     this.nagAcknowledgements = acknowledgeSeamworkFindings(this);
   }
