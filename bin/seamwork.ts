@@ -11,6 +11,7 @@ const USAGE = `seamwork — the seams between a vendor's webhook and the action 
   send <integration> <file> [--new-id] [--signature valid|bad|stale]
                                                    post a payload (or fixture) signed as the vendor would
   trace <decision-id> [--integration N] [--json]   the whole story of a decision, from the audit log
+  replay <decision-id> [--model ID] [--json]       re-run a decision from its audit records, actions suppressed
   eval <integration> [--path ai|baseline] [--update-baseline] [--out DIR]
                                                    golden set through the real stages; exit 1 on a >5 point drop
   flags [show] | flags set <integration> enabled=false rolloutPercent=5 mode=shadow
@@ -39,6 +40,12 @@ async function main(argv: string[]): Promise<number> {
       if (positionals.length !== 1) return usage('trace needs <decision-id>');
       const { traceCommand } = await import('../lib/cli/trace.js');
       return traceCommand(positionals[0], { integration: values.integration, json: Boolean(values.json) });
+    }
+    case 'replay': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { model: { type: 'string' }, json: { type: 'boolean' } } });
+      if (positionals.length !== 1) return usage('replay needs <decision-id>');
+      const { replayCommand } = await import('../lib/cli/replay.js');
+      return replayCommand(positionals[0], { model: values.model, json: Boolean(values.json) });
     }
     case 'eval': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { path: { type: 'string', default: 'ai' }, 'update-baseline': { type: 'boolean' }, out: { type: 'string' } } });

@@ -9,6 +9,8 @@ import type { ActionRequest } from '../../lambdas/core/integration.js';
 import { containsPii } from '../../lambdas/core/redact.js';
 import { promptText, type BuiltPrompt } from '../../lambdas/core/prompt.js';
 import { renderTrace, summariseDecision } from '../../lambdas/core/trace.js';
+import { replayDecision } from '../../lambdas/core/replay.js';
+import { AnthropicModel } from '../../lambdas/model/anthropic.js';
 import { supportTriage } from '../../lambdas/integrations/support-triage/index.js';
 import { sendSamples, localSecret, type SampleResult } from '../../lib/cli/start.js';
 import { deliver, loadFixtures, vendorHeaders } from '../../lib/local/fixtures.js';
@@ -178,6 +180,20 @@ describe('the local pipeline, end to end', () => {
         expect(records.find((x) => x.kind === 'acted')!.data.results).not.toHaveLength(0);
       }
     }
+  });
+
+  it('replays a decision from its audit records alone, with an identical prompt and no action (invariant 6)', async () => {
+    const r = results.find((x) => x.fixture === 'pii-card-number')!;
+    const before = stack.connectors.requests().length;
+    const model = new AnthropicModel({ baseURL: stack.model!.url, apiKey: 'local' });
+    const same = await replayDecision(supportTriage, await stack.records('support-triage', r.decisionId!), { model });
+    expect(same.promptHashMatches).toBe(true);
+    expect(same.replayed.outcome).toBe('acted');
+    expect(same.differences).toEqual([]);
+    const other = await replayDecision(supportTriage, await stack.records('support-triage', r.decisionId!), { model, modelId: 'claude-sonnet-4-5' });
+    expect(other.replayModel).toBe('claude-sonnet-4-5');
+    expect(other.promptHashMatches).toBe(false); // the model id is part of the request
+    expect(stack.connectors.requests().length).toBe(before);
   });
 
   it('detects a tampered audit record', async () => {

@@ -36,6 +36,16 @@ export interface DryRunOptions {
  */
 export async function dryRunDecision(def: IntegrationDefinition, decisionId: string, rawBody: string, opts: DryRunOptions): Promise<DryRunResult> {
   const now = opts.now ?? (() => new Date());
+  return dryRunFrom(def, {
+    v: 1, decisionId, integration: def.name, tenant: 'eval', vendorEventId: decisionId, receivedAt: now().toISOString(), stage: 'validate',
+    auditHead: { seq: -1, hash: GENESIS_HASH }, raw: { body: rawBody, headers: {} }, dryRun: true,
+  }, opts);
+}
+
+/** Runs the stages from the envelope's stage on, in memory, actions recorded (replay starts at infer). */
+export async function dryRunFrom(def: IntegrationDefinition, start: Envelope, opts: DryRunOptions): Promise<DryRunResult> {
+  const now = opts.now ?? (() => new Date());
+  const decisionId = start.decisionId;
   const audit = new MemoryAuditStore();
   const queues = new MemoryQueues();
   const vault = new MemoryTokenVault();
@@ -49,10 +59,7 @@ export async function dryRunDecision(def: IntegrationDefinition, decisionId: str
     act: (e) => actStage(e, { executor: new RecordingExecutor(), vault, now }),
   };
 
-  let envelope: Envelope = {
-    v: 1, decisionId, integration: def.name, tenant: 'eval', vendorEventId: decisionId, receivedAt: now().toISOString(), stage: 'validate',
-    auditHead: { seq: -1, hash: GENESIS_HASH }, raw: { body: rawBody, headers: {} }, dryRun: true,
-  };
+  let envelope: Envelope = { ...start, dryRun: true };
   for (;;) {
     const stage = envelope.stage;
     const res = await runStage(stage, envelope, { attempt: 1, maxReceiveCount: 1 }, stages[stage], ports);
