@@ -12,9 +12,17 @@ export class AppConfigFlagSource implements FlagSource {
 
   constructor(private readonly url: string, private readonly maxAgeMs = 1000) {}
 
-  async get(integration: string): Promise<IntegrationFlag> {
-    const doc = await this.document();
-    return doc[integration] ?? FLAG_OFF;
+  /**
+   * The integration's flag. When the flags cannot be read, the answer is the baseline path:
+   * an unreadable flag must never turn the AI on (the reason is kept for the audit record).
+   */
+  async get(integration: string): Promise<IntegrationFlag & { unavailable?: string }> {
+    try {
+      const doc = await this.document();
+      return doc[integration] ?? FLAG_OFF;
+    } catch (err) {
+      return { ...FLAG_OFF, unavailable: (err as Error).message };
+    }
   }
 
   private async document(): Promise<FlagsDocument> {

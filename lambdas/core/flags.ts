@@ -8,7 +8,7 @@ import { z } from 'zod';
 export const IntegrationFlagSchema = z.object({
   enabled: z.boolean(),
   /** Share of subjects (sticky) that take the AI path; the rest take the baseline. */
-  rolloutPercent: z.number().min(0).max(100),
+  rolloutPercent: z.number().int().min(0).max(100),
   /** `shadow`: the AI runs and is recorded, the baseline acts. */
   mode: z.enum(['live', 'shadow']).default('live'),
 });

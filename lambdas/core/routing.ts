@@ -25,12 +25,13 @@ export interface PathChoice {
 }
 
 /**
- * Chooses the path: kill switch off → baseline; bucket below `rolloutPercent` → AI (or shadow
+ * Chooses the path: flag disabled (the kill switch) → baseline; flags unreadable → baseline; bucket below `rolloutPercent` → AI (or shadow
  * when the flag's mode is `shadow`); otherwise baseline.
  */
-export function choosePath(flag: IntegrationFlag, integration: string, stickyKey: string): PathChoice {
+export function choosePath(flag: IntegrationFlag & { unavailable?: string }, integration: string, stickyKey: string): PathChoice {
   const bucket = bucketOf(integration, stickyKey);
-  if (!flag.enabled) return { path: 'baseline', bucket, reason: 'kill switch off' };
+  if (flag.unavailable) return { path: 'baseline', bucket, reason: `flags unavailable, baseline as the safe default (${flag.unavailable})` };
+  if (!flag.enabled) return { path: 'baseline', bucket, reason: 'AI disabled by the kill switch (enabled=false)' };
   if (bucket < flag.rolloutPercent) {
     const path: DecisionPath = flag.mode === 'shadow' ? 'shadow' : 'ai';
     return { path, bucket, reason: `bucket ${bucket} is below the ${flag.rolloutPercent}% rollout (${flag.mode ?? 'live'} mode)` };

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { unwatchFile, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,8 @@ export interface FlagsAgentOptions {
   file: string;
   /** @default 0 (a free port) */
   port?: number;
+  /** Told when the file becomes invalid (the last good version keeps being served) or valid again. */
+  onProblem?: (problem: string | undefined) => void;
 }
 
 /** A running local AppConfig agent. */
@@ -81,6 +84,18 @@ export async function startFlagsAgent(opts: FlagsAgentOptions): Promise<FlagsAge
     }).catch((error: unknown) => send(res, 500, { message: `flags agent failed: ${(error as Error).message}` }));
   });
 
+  // Validate every write as it happens, so "last good" is the last valid version written — not
+  // merely the last one a handler happened to read before the file broke.
+  let reported: string | undefined;
+  const check = () =>
+    load().then((loaded) => {
+      const problem = loaded.problem;
+      if (problem !== reported) opts.onProblem?.(problem);
+      reported = problem;
+    }, () => undefined);
+  await check();
+  watchFile(opts.file, { interval: 200 }, () => void check());
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => { server.off('error', reject); resolve(); });
@@ -89,6 +104,7 @@ export async function startFlagsAgent(opts: FlagsAgentOptions): Promise<FlagsAge
   return {
     url: `http://127.0.0.1:${port}${configPath}`,
     stop: () => new Promise<void>((resolve, reject) => {
+      unwatchFile(opts.file);
       server.close((e) => (e ? reject(e) : resolve()));
       server.closeAllConnections();
     }),

@@ -39,6 +39,19 @@ describe('the eval harness on the support-triage golden set (real SDK, local ref
     }
   });
 
+  it('scores nothing and counts model failures when every model call fails', async () => {
+    server.setFaults({ seed: 5, rates: { server_error: 1 } });
+    try {
+      const report = await runEval(supportTriage, { model, backend: 'local-reference-model' });
+      expect(report.modelFailures).toBe(report.examples);
+      expect(report.score).toBe(0);
+      expect(report.abstain.correct).toBe(0);
+      expect(new Set(report.misses.map((m) => m.failedLayer))).toEqual(new Set(['L3 infer']));
+    } finally {
+      server.setFaults({});
+    }
+  });
+
   it('scores the non-AI baseline path on the same set without calling the model', async () => {
     const before = server.stats().requests;
     const report = await runEval(supportTriage, { model, path: 'baseline' });

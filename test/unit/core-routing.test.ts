@@ -35,7 +35,7 @@ describe('choosePath', () => {
   it('sends the kill-switched integration to baseline whatever the rollout', () => {
     const choice = choosePath({ enabled: false, rolloutPercent: 100, mode: 'live' }, 'support-triage', 'customer-1');
     expect(choice.path).toBe('baseline');
-    expect(choice.reason).toBe('kill switch off');
+    expect(choice.reason).toBe('AI disabled by the kill switch (enabled=false)');
   });
 
   it.each([5, 25, 50])('sends about %i%% of 10k keys to the AI path (±2)', (percent) => {

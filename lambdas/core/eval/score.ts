@@ -4,7 +4,7 @@ import type { EvalField, GoldenExample, IntegrationDefinition } from '../integra
 import type { DryRunResult } from './dry-run.js';
 
 /** Which layer a miss is charged to. */
-export type FailedLayer = 'L1 validate' | 'L3 infer' | 'L4 schema' | 'L4 grounding' | 'L4 confidence' | 'L2/L3 model answer' | 'L5 act';
+export type FailedLayer = 'L1 validate' | 'L3 infer' | 'L4 schema' | 'L4 grounding' | 'L4 confidence' | 'L2/L3 model answer' | 'baseline rules' | 'L5 act';
 
 /** One golden example, scored. */
 export interface ExampleScore {
@@ -32,6 +32,8 @@ export interface EvalReport {
   /** Share of decisions whose quotes were all found verbatim (no retraction). */
   groundingPassRate: number;
   abstain: { expected: number; correct: number; falseAbstain: number; missedAbstain: number };
+  /** Examples whose model call failed (after its retries): a run with any is not a measurement. */
+  modelFailures: number;
   tokens: { input: number; output: number };
   costUsd: number;
   misses: Array<Pick<ExampleScore, 'id' | 'failedLayer' | 'reason'> & { fields: string[] }>;
@@ -80,13 +82,16 @@ export function scoreExample(def: IntegrationDefinition, ex: GoldenExample, res:
     tokens: { input: inferred?.usage?.inputTokens ?? 0, output: inferred?.usage?.outputTokens ?? 0 },
     costUsd: inferred?.usage?.costUsd ?? 0,
   };
-  const wrong = Object.entries(fields).filter(([, v]) => !v.ok).map(([k]) => k);
   const rejected = byKind(res.records, 'rejected');
   if (res.outcome === 'dlq') {
+    // A decision that never came back earns nothing: no field counts as right by default.
+    for (const f of Object.values(fields)) f.ok = false;
     const layer: FailedLayer = res.endedAt === 'validate' ? 'L1 validate' : res.endedAt === 'infer' ? 'L3 infer' : res.endedAt === 'verify' ? 'L4 schema' : 'L5 act';
     return { ...score, failedLayer: layer, reason: String(rejected?.data.reason ?? 'rejected') };
   }
-  if (wrong.length > 0) return { ...score, failedLayer: 'L2/L3 model answer', reason: `wrong ${wrong.join(', ')}` };
+  const wrong = Object.entries(fields).filter(([, v]) => !v.ok).map(([k]) => k);
+  const inferredPath = (byKind(res.records, 'inferred')?.data.route as { path?: string } | undefined)?.path;
+  if (wrong.length > 0) return { ...score, failedLayer: inferredPath === 'baseline' ? 'baseline rules' : 'L2/L3 model answer', reason: `wrong ${wrong.join(', ')}` };
   if (!grounded) return { ...score, failedLayer: 'L4 grounding', reason: quote?.detail ?? 'quotes not verified' };
   if (res.outcome === 'review' && !expectedAbstain) {
     const failed = checks.find((c) => c.verdict === 'fail');
@@ -107,10 +112,11 @@ export function aggregate(def: IntegrationDefinition, model: string, path: 'ai' 
     groundingPassRate: results.filter((r) => r.grounded).length / n,
     abstain: {
       expected: results.filter((r) => r.expectedAbstain).length,
-      correct: results.filter((r) => r.abstained === r.expectedAbstain).length,
+      correct: results.filter((r) => r.outcome !== 'dlq' && r.abstained === r.expectedAbstain).length,
       falseAbstain: results.filter((r) => r.abstained && !r.expectedAbstain).length,
       missedAbstain: results.filter((r) => !r.abstained && r.expectedAbstain).length,
     },
+    modelFailures: results.filter((r) => r.failedLayer === 'L3 infer').length,
     tokens: { input: results.reduce((a, r) => a + r.tokens.input, 0), output: results.reduce((a, r) => a + r.tokens.output, 0) },
     costUsd: results.reduce((a, r) => a + r.costUsd, 0),
     misses: results.filter((r) => r.failedLayer).map((r) => ({ id: r.id, failedLayer: r.failedLayer, reason: r.reason, fields: Object.entries(r.fields).filter(([, v]) => !v.ok).map(([k]) => k) })),
