@@ -8,8 +8,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const USAGE = `seamwork — the seams between a vendor's webhook and the action taken on its behalf
 
   start [--no-samples] [--port N] [--real-model]   local stack + sample webhooks, serves until Ctrl-C
-  send <integration> <file> [--new-id] [--signature valid|bad|stale]
-                                                   post a payload (or fixture) signed as the vendor would
+  send <integration> <file> [--new-id] [--signature valid|bad|stale] [--no-wait]
+                                                   post a payload (or fixture) signed as the vendor would,
+                                                   then wait for and print its outcome
   trace <decision-id> [--integration N] [--json]   the whole story of a decision, from the audit log
   replay <decision-id> [--model ID] [--json]       re-run a decision from its audit records, actions suppressed
   eval <integration> [--path ai|baseline] [--update-baseline] [--out DIR]
@@ -20,20 +21,29 @@ const USAGE = `seamwork — the seams between a vendor's webhook and the action 
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
   switch (command) {
     case 'start': {
       const { values } = parseArgs({ args: rest, options: { 'no-samples': { type: 'boolean' }, port: { type: 'string' }, 'real-model': { type: 'boolean' } } });
+      const port = String(values.port ?? process.env.SEAMWORK_PORT ?? 4580);
+      if (!/^\d+$/.test(port) || Number(port) > 65535) return usage(`--port must be a port number (0–65535), got "${port}"`);
+      if (values['real-model'] && (!process.env.ANTHROPIC_API_KEY || process.env.ANTHROPIC_BASE_URL)) {
+        return usage('--real-model needs ANTHROPIC_API_KEY set (and ANTHROPIC_BASE_URL unset)');
+      }
       const { startCommand } = await import('../lib/cli/start.js');
-      await startCommand({ samples: !values['no-samples'], apiPort: Number(values.port ?? process.env.SEAMWORK_PORT ?? 4580), realModel: Boolean(values['real-model']) });
+      await startCommand({ samples: !values['no-samples'], apiPort: Number(port), realModel: Boolean(values['real-model']) });
       return 0;
     }
     case 'send': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { 'new-id': { type: 'boolean' }, signature: { type: 'string', default: 'valid' } } });
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { 'new-id': { type: 'boolean' }, signature: { type: 'string' }, 'no-wait': { type: 'boolean' } } });
       if (positionals.length !== 2) return usage('send needs <integration> <file>');
-      const sig = values.signature as 'valid' | 'bad' | 'stale';
-      if (!['valid', 'bad', 'stale'].includes(sig)) return usage('--signature is valid, bad or stale');
+      const sig = values.signature as 'valid' | 'bad' | 'stale' | undefined;
+      if (sig !== undefined && !['valid', 'bad', 'stale'].includes(sig)) return usage('--signature is valid, bad or stale');
       const { sendCommand } = await import('../lib/cli/send.js');
-      return sendCommand(positionals[0], positionals[1], { newId: Boolean(values['new-id']), signature: sig });
+      return sendCommand(positionals[0], positionals[1], { newId: Boolean(values['new-id']), signature: sig, wait: !values['no-wait'] });
     }
     case 'trace': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { integration: { type: 'string' }, json: { type: 'boolean' } } });
@@ -77,6 +87,11 @@ function usage(problem: string): number {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
+    if (String((err as NodeJS.ErrnoException)?.code ?? '').startsWith('ERR_PARSE_ARGS')) process.exit(usage((err as Error).message));
+    if ((err as NodeJS.ErrnoException)?.code === 'EADDRINUSE') {
+      console.error(`seamwork: ${(err as Error).message} — another process (an earlier \`npm start\`?) holds that port; stop it or pass --port.`);
+      process.exit(1);
+    }
     console.error(`seamwork: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   },

@@ -12,7 +12,7 @@ export interface DecisionSummary {
   actions: Array<{ action: string; status: string }>;
   reason?: string;
   code?: string;
-  tokens?: { input: number; output: number };
+  tokens?: { input: number; output: number; cacheRead: number; cacheWrite: number };
   costUsd?: number;
   promptHash?: string;
   chainOk: boolean;
@@ -30,19 +30,19 @@ export function summariseDecision(records: AuditRecord[]): DecisionSummary {
   const acted = find('acted');
   const last = chain.at(-1);
   const route = inferred?.data.route as { path?: string } | undefined;
-  const usage = inferred?.data.usage as { inputTokens: number; outputTokens: number; costUsd: number } | undefined;
+  const usage = inferred?.data.usage as { inputTokens: number; outputTokens: number; cacheReadTokens?: number; cacheWriteTokens?: number; costUsd: number } | undefined;
   const prompt = inferred?.data.prompt as { hash?: string } | undefined;
   return {
     decisionId: records[0]?.decisionId ?? 'unknown',
     integration: records[0]?.integration ?? 'unknown',
-    outcome: last?.data.outcome as string | undefined,
+    outcome: verdict.ok ? (last?.data.outcome as string | undefined) : undefined,
     path: route?.path,
     decision: (verified?.data.decision as Record<string, unknown> | undefined) ?? (inferred?.data.response as { toolInput?: Record<string, unknown> } | undefined)?.toolInput,
     checks: (verified?.data.checks as CheckResult[] | undefined) ?? [],
     actions: ((acted?.data.results as Array<{ action: string; status: string }> | undefined) ?? []).map((a) => ({ action: a.action, status: a.status })),
     reason: last?.data.reason as string | undefined,
     code: last?.data.code as string | undefined,
-    tokens: usage ? { input: usage.inputTokens, output: usage.outputTokens } : undefined,
+    tokens: usage ? { input: usage.inputTokens, output: usage.outputTokens, cacheRead: usage.cacheReadTokens ?? 0, cacheWrite: usage.cacheWriteTokens ?? 0 } : undefined,
     costUsd: usage?.costUsd,
     promptHash: prompt?.hash,
     chainOk: verdict.ok,
@@ -52,17 +52,25 @@ export function summariseDecision(records: AuditRecord[]): DecisionSummary {
 }
 
 const short = (v: unknown, n = 160) => {
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  // One line per fact: newlines inside vendor text would break the layout.
+  const s = (typeof v === 'string' ? v : JSON.stringify(v)).replace(/\s+/g, ' ');
   return s.length > n ? `${s.slice(0, n - 1)}…` : s;
 };
+
+/** `EMAIL×1, CARD×2`, or `nothing`. */
+function redactions(counts: Record<string, number> | undefined): string {
+  const found = Object.entries(counts ?? {}).filter(([, n]) => n > 0);
+  return found.length ? found.map(([k, n]) => `${k}×${n}`).join(', ') : 'nothing';
+}
 
 /** The whole story of a decision as readable text. */
 export function renderTrace(records: AuditRecord[]): string {
   const s = summariseDecision(records);
   const lines: string[] = [];
   lines.push(`decision ${s.decisionId}  (${s.integration})`);
-  lines.push(`outcome  ${s.outcome ?? 'in flight'}${s.path ? `   path ${s.path}` : ''}${s.code ? `   code ${s.code}` : ''}`);
-  lines.push(`chain    ${s.chainOk ? 'intact' : 'BROKEN'} — ${records.length} records${s.chainProblems.length ? `; ${s.chainProblems.join('; ')}` : ''}`);
+  lines.push(`outcome  ${s.chainOk ? (s.outcome ?? 'in flight') : 'unknown: the audit chain does not verify'}${s.path ? `   path ${s.path}` : ''}${s.code ? `   code ${s.code}` : ''}`);
+  lines.push(`chain    ${s.chainOk ? 'intact' : 'BROKEN'} — ${records.length} records`);
+  for (const p of s.chainProblems) lines.push(`         ${p}`);
   lines.push('');
   const verdict = verifyChain(records);
   const onChain = new Set(verdict.chain.map((r) => r.hash));
@@ -72,22 +80,26 @@ export function renderTrace(records: AuditRecord[]): string {
     const d = r.data as Record<string, any>;
     switch (r.kind) {
       case 'accepted':
-        lines.push(`     vendor event ${d.vendorEventId}, tenant ${d.tenant}, ${d.bytes} bytes, signature headers kept for re-verification`);
+        lines.push(`     vendor event ${d.vendorEventId}, tenant ${d.tenant}; raw delivery kept (${d.bytes} bytes, with the signature headers; \`trace --json\` has it base64)`);
         break;
       case 'validated':
-        lines.push(`     contract ${d.contractVersion}; redacted ${short(d.redacted)}; window ${d.window?.totalTokens}/${d.window?.budgetTokens} tokens${d.window?.dropped?.length ? `, dropped ${short(d.window.dropped)}` : ''}`);
+        lines.push(`     contract ${d.contractVersion}; redacted ${redactions(d.redacted)}; window ${d.window?.totalTokens}/${d.window?.budgetTokens} tokens${d.window?.dropped?.length ? `, dropped ${short(d.window.dropped)}` : ''}`);
         for (const doc of d.documents ?? []) lines.push(`     doc ${doc.id}: ${short(doc.text, 120)}`);
         break;
       case 'inferred':
       case 'cost_refused':
         lines.push(`     path ${d.route?.path} (bucket ${d.route?.bucket}; ${d.route?.reason})`);
         if (d.prompt) lines.push(`     prompt ${d.prompt.version} hash ${String(d.prompt.hash).slice(0, 16)}; pre-flight worst case $${Number(d.preflight?.worstCaseUsd ?? 0).toFixed(6)} (cap $${d.preflight?.perInferenceCapUsd})`);
-        if (d.usage) lines.push(`     model ${d.usage.model}: ${d.usage.inputTokens} in / ${d.usage.outputTokens} out tokens, $${Number(d.usage.costUsd).toFixed(6)}`);
+        if (d.usage) lines.push(`     model ${d.usage.model}: ${d.usage.inputTokens} in / ${d.usage.outputTokens} out tokens, cache ${d.usage.cacheWriteTokens ?? 0} written / ${d.usage.cacheReadTokens ?? 0} read, $${Number(d.usage.costUsd).toFixed(6)}`);
         if (d.response?.toolInput) lines.push(`     model output ${short(d.response.toolInput, 300)}`);
         if (d.shadowRefused) lines.push(`     shadow call refused: ${d.shadowRefused.reason}`);
         if (d.route?.path === 'baseline') lines.push(`     baseline decision ${short(d.baselineDecision, 300)}`);
         break;
       case 'verified':
+        if (d.shadow) {
+          lines.push(`     shadow: the AI's answer ${d.shadow.blocked ? `would not have acted (${d.shadow.blocked.code})` : 'passed its checks'}; the baseline acts`);
+          for (const c of (d.shadow.checks ?? []) as CheckResult[]) lines.push(`       AI check ${c.check}: ${c.verdict} — ${c.detail}`);
+        }
         for (const c of (d.checks ?? []) as CheckResult[]) lines.push(`     check ${c.check}: ${c.verdict} — ${c.detail}`);
         if (d.retracted?.length) lines.push(`     retracted ${short(d.retracted, 300)}`);
         if (d.actions) lines.push(`     actions ${d.actions.map((a: { name: string }) => a.name).join(', ') || 'none'}`);

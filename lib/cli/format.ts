@@ -19,6 +19,13 @@ export function describeDecision(s: DecisionSummary): string {
 /** Compact check marks: `schema✓ quotes✓ evidence✓ confidence✓`. */
 export function describeChecks(s: DecisionSummary): string {
   const mark = (v: string) => (v === 'pass' ? '✓' : v === 'retracted' ? '↶' : v === 'skipped' ? '-' : '✗');
-  const names: Record<string, string> = { 'output-schema': 'schema', 'quote-exists': 'quotes', 'min-evidence': 'evidence', 'confidence-floor': 'conf', abstain: 'abstain' };
-  return s.checks.map((c) => `${names[c.check] ?? c.check}${mark(c.verdict)}`).join(' ');
+  const names: Record<string, string> = { 'output-schema': 'schema', 'quote-exists': 'quotes', 'min-evidence': 'evidence', 'confidence-floor': 'conf' };
+  return s.checks.map((c) => (c.check === 'abstain' ? 'abstained' : `${names[c.check] ?? c.check}${mark(c.verdict)}`)).join(' ');
+}
+
+/** `814/196` plus the cache share: `814/196 +1059w` (cache written) or `+1059r` (read). */
+export function describeTokens(s: DecisionSummary): string {
+  if (!s.tokens) return '';
+  const t = s.tokens;
+  return `${t.input}/${t.output}${t.cacheWrite ? ` +${t.cacheWrite}w` : ''}${t.cacheRead ? ` +${t.cacheRead}r` : ''}`;
 }

@@ -27,6 +27,6 @@ export async function replayCommand(decisionId: string, opts: { model?: string; 
     for (const d of res.differences) console.log(`  ${d.field}: ${JSON.stringify(d.original)} → ${JSON.stringify(d.replayed)}`);
     return 0;
   }
-  console.error(`No audit records for decision ${decisionId}.`);
+  console.error(`No audit records for decision ${decisionId}. (The local audit log lives in memory: decisions from an earlier \`npm start\` are gone when it stops.)`);
   return 1;
 }

@@ -7,7 +7,7 @@ import { summariseDecision, type DecisionSummary } from '../../lambdas/core/trac
 import { INTEGRATIONS } from '../../lambdas/integrations/index.js';
 import { deliver, loadFixtures, vendorHeaders } from '../local/fixtures.js';
 import { ALL_QUEUES, startLocalStack, type LocalStack, type LocalStackOptions } from '../local/stack.js';
-import { cell, describeChecks, describeDecision } from './format.js';
+import { cell, describeChecks, describeDecision, describeTokens } from './format.js';
 
 /** One fixture delivery and what became of it. */
 export interface SampleResult {
@@ -58,15 +58,15 @@ export async function sendSamples(stack: LocalStack, log: (s: string) => void = 
 /** Renders the sample run as a table a newcomer can read. */
 export function renderSamples(results: SampleResult[]): string {
   const lines = [
-    `${cell('fixture', 40)} ${cell('http', 8)} ${cell('decision id', 25)} ${cell('path', 8)} ${cell('outcome', 9)} ${cell('checks', 40)} ${cell('tokens', 10)} ${cell('cost', 9)} what happened`,
+    `${cell('fixture', 40)} ${cell('http', 8)} ${cell('decision id', 25)} ${cell('path', 8)} ${cell('outcome', 9)} ${cell('checks', 40)} ${cell('tokens in/out +cache', 20)} ${cell('cost', 9)} what happened`,
   ];
   for (const r of results) {
     const s = r.summary;
-    const tokens = s?.tokens ? `${s.tokens.input}/${s.tokens.output}` : '';
+    const tokens = s ? describeTokens(s) : '';
     const cost = s?.costUsd !== undefined ? `$${s.costUsd.toFixed(5)}` : '';
     const what = s ? describeDecision(s) : r.rejected ?? '';
     lines.push(
-      `${cell(r.fixture, 40)} ${cell(r.statuses.join(','), 8)} ${cell(r.decisionId ?? '—', 25)} ${cell(s?.path ?? '', 8)} ${cell(s?.outcome ?? (r.rejected ? 'refused' : ''), 9)} ${cell(s ? describeChecks(s) : '', 40)} ${cell(tokens, 10)} ${cell(cost, 9)} ${what}`,
+      `${cell(r.fixture, 40)} ${cell(r.statuses.join(','), 8)} ${cell(r.decisionId ?? '—', 25)} ${cell(s?.path ?? '', 8)} ${cell(s?.outcome ?? (r.rejected ? 'refused' : ''), 9)} ${cell(s ? describeChecks(s) : '', 40)} ${cell(tokens, 20)} ${cell(cost, 9)} ${what}`,
     );
   }
   const count = (o: string) => results.filter((r) => r.summary?.outcome === o).length;

@@ -1,4 +1,5 @@
 import { S3AuditStore } from '../../lambdas/aws/s3-audit-store.js';
+import { verifyChain } from '../../lambdas/core/audit-record.js';
 import { renderTrace } from '../../lambdas/core/trace.js';
 import { INTEGRATIONS } from '../../lambdas/integrations/index.js';
 import { useLocalState } from './state.js';
@@ -11,8 +12,9 @@ export async function traceCommand(decisionId: string, opts: { integration?: str
     const records = await audit.listDecision(name, decisionId);
     if (records.length === 0) continue;
     console.log(opts.json ? JSON.stringify(records, null, 2) : renderTrace(records));
-    return 0;
+    // A chain that does not verify is an incident, not a trace: say so in the exit code too.
+    return verifyChain(records).ok ? 0 : 3;
   }
-  console.error(`No audit records for decision ${decisionId}.`);
+  console.error(`No audit records for decision ${decisionId}. (The local audit log lives in memory: decisions from an earlier \`npm start\` are gone when it stops.)`);
   return 1;
 }

@@ -27,6 +27,13 @@ export interface LocalStackOptions {
   realModel?: boolean;
   /** Extra environment for the handlers (caps, tolerances). */
   env?: Record<string, string>;
+  /**
+   * Pollers per stage queue, like concurrent Lambda instances: races between deliveries
+   * (idempotency, cost reservations) happen locally as they do in AWS. @default 2
+   */
+  concurrency?: number;
+  /** Told when the flags file turns invalid (the last valid version keeps being served). @default console.warn */
+  onFlagsProblem?: (problem: string | undefined) => void;
 }
 
 /** A running local stack: the same handlers as in AWS, on emulators. */
@@ -58,7 +65,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const emulators = await startEmulators({ visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds });
   const model = opts.realModel ? undefined : await startModelServer();
   const connectors = await startConnectorTargets();
-  const flags = await startFlagsAgent({ file: opts.flagsFile ?? join(root, 'config/flags.local.json') });
+  const flags = await startFlagsAgent({
+    file: opts.flagsFile ?? join(root, 'config/flags.local.json'),
+    onProblem: opts.onFlagsProblem ?? ((p) => console.warn(p ? `flags: ${p} — still serving the last valid version` : 'flags: the flags file is valid again')),
+  });
 
   const env: Record<string, string> = {
     ...emulators.env,
@@ -96,7 +106,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   });
 
   const sqs = new SQSClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: emulators.endpoints.sqs, useQueueUrlAsEndpoint: false });
-  const pollers: SqsPoller[] = QUEUE_STAGES.map((stage) =>
+  const pollers: SqsPoller[] = QUEUE_STAGES.flatMap((stage) => Array.from({ length: opts.concurrency ?? 2 }, () => stage)).map((stage) =>
     startSqsPoller({
       queueUrl: emulators.queueUrls[stage].url,
       handler: handlers[stage] as never,

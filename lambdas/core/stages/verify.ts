@@ -49,7 +49,7 @@ export function checkDecision(def: IntegrationDefinition, candidate: unknown, do
   const quotes = verifyQuotes(evidence, documents);
   const retracted: Evidence[] = quotes.unfound.map(({ quote, source }) => ({ quote, source }));
   if (quotes.unfound.length === 0) {
-    checks.push({ check: 'quote-exists', verdict: 'pass', detail: `All ${evidence.length} quotes appear verbatim in their sources.` });
+    checks.push({ check: 'quote-exists', verdict: 'pass', detail: evidence.length === 1 ? 'The quote appears verbatim in its source.' : `All ${evidence.length} quotes appear verbatim in their sources.` });
   } else {
     checks.push({
       check: 'quote-exists',
@@ -64,7 +64,7 @@ export function checkDecision(def: IntegrationDefinition, candidate: unknown, do
   }
 
   if (quotes.found.length < policy.minEvidence) {
-    checks.push({ check: 'min-evidence', verdict: 'fail', detail: `${quotes.found.length} verified quotes remain; the policy needs ${policy.minEvidence}.` });
+    checks.push({ check: 'min-evidence', verdict: 'fail', detail: `${quotes.found.length} verified quote${quotes.found.length === 1 ? '' : 's'} remain; the policy needs ${policy.minEvidence}.` });
     return { decision, checks, retracted, blocked: { to: 'review', code: 'INSUFFICIENT_EVIDENCE', reason: checks.at(-1)!.detail } };
   }
   checks.push({ check: 'min-evidence', verdict: 'pass', detail: `${quotes.found.length} verified quotes (policy: ${policy.minEvidence}).` });

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resetClients } from '../../lambdas/aws/clients.js';
+import { DynamoCostLedger, DynamoDedupeStore, DynamoTokenVault } from '../../lambdas/aws/dynamo-stores.js';
+import { IdempotentActionExecutor } from '../../lambdas/aws/idempotent-executor.js';
+import { S3AuditStore } from '../../lambdas/aws/s3-audit-store.js';
+import { sealRecord } from '../../lambdas/core/audit-record.js';
+import { AuditIntegrityError } from '../../lambdas/core/errors.js';
+import type { ActionRequest } from '../../lambdas/core/integration.js';
+import { startConnectorTargets, type ConnectorTargets } from '../../lib/local/connector-targets.js';
+import { startEmulators, type Emulators } from '../../lib/local/emulators.js';
+
+/** The AWS adapters, through the real SDK, against the emulators, with deliberately concurrent callers. */
+describe('AWS adapters under concurrency', () => {
+  let emulators: Emulators;
+  let targets: ConnectorTargets;
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    targets = await startConnectorTargets();
+    Object.assign(process.env, emulators.env);
+    resetClients();
+  });
+  afterAll(async () => {
+    resetClients();
+    await targets?.stop();
+    await emulators?.stop();
+  });
+
+  it('never lets 50 simultaneous reservations overshoot a cap, and refuses exactly the surplus', async () => {
+    const ledger = new DynamoCostLedger(emulators.tables.ledger);
+    const scope = { key: 'tenant#race#day#2026-11-25', capMicroUsd: 20_000 };
+    const results = await Promise.all(Array.from({ length: 50 }, () => ledger.reserve([scope], 1_500)));
+    const granted = results.filter((r) => r.ok).length;
+    expect(granted).toBe(13); // floor(20000 / 1500)
+    expect(await ledger.spent(scope.key)).toBe(granted * 1_500);
+    expect(await ledger.spent(scope.key)).toBeLessThanOrEqual(scope.capMicroUsd);
+  });
+
+  it('releases the difference on reconcile, so the ledger holds the actual spend', async () => {
+    const ledger = new DynamoCostLedger(emulators.tables.ledger);
+    const scope = { key: 'tenant#reconcile#day#2026-11-25', capMicroUsd: 10_000 };
+    const r = await ledger.reserve([scope], 4_000);
+    if (!r.ok) throw new Error('expected a reservation');
+    await ledger.reconcile(r.reservation, 1_234);
+    expect(await ledger.spent(scope.key)).toBe(1_234);
+  });
+
+  it('lets exactly one of many simultaneous claims of a vendor event win', async () => {
+    const dedupe = new DynamoDedupeStore(emulators.tables.dedupe);
+    const now = new Date();
+    const claims = await Promise.all(Array.from({ length: 20 }, (_, i) => dedupe.claim('support-triage#evt-race', `dec_${i}`, 3600, now)));
+    const winners = claims.filter((c) => c.claimed);
+    expect(winners).toHaveLength(1);
+    const winner = `dec_${claims.findIndex((c) => c.claimed)}`;
+    for (const c of claims.filter((x) => !x.claimed)) expect(c).toEqual({ claimed: false, decisionId: winner });
+  });
+
+  it('treats an expired claim as free, comparing the expiry in code', async () => {
+    const dedupe = new DynamoDedupeStore(emulators.tables.dedupe);
+    await dedupe.claim('support-triage#evt-old', 'dec_old', 1, new Date('2026-01-01T00:00:00Z'));
+    expect(await dedupe.claim('support-triage#evt-old', 'dec_new', 1, new Date('2026-01-02T00:00:00Z'))).toEqual({ claimed: true });
+  });
+
+  it('forgets vault tokens after their expiry even though the emulator never deletes them', async () => {
+    const vault = new DynamoTokenVault(emulators.tables.vault);
+    await vault.put('dec_v', { '[EMAIL_1]': 'a@b.example' }, 60, new Date('2026-01-01T00:00:00Z'));
+    expect(await vault.get('dec_v', new Date('2026-01-01T00:00:30Z'))).toEqual({ '[EMAIL_1]': 'a@b.example' });
+    expect(await vault.get('dec_v', new Date('2026-01-01T00:02:00Z'))).toEqual({});
+  });
+
+  it('runs an action once when two deliveries race to execute it', async () => {
+    const executor = new IdempotentActionExecutor(emulators.tables.idempotency, async () => ({
+      slackBaseUrl: targets.slackUrl, slack: { webhookPath: '/services/T/B/x' },
+    }));
+    const action: ActionRequest = { name: 'slack.post_urgent', connector: 'slack', params: { text: 'race' } };
+    const settled = await Promise.allSettled([1, 2, 3].map(() => executor.execute('dec_race', action, {})));
+    const executed = settled.filter((s) => s.status === 'fulfilled' && s.value.status === 'executed');
+    expect(executed).toHaveLength(1);
+    // The losers either saw the stored result or were told to retry (in progress): never a second post.
+    for (const s of settled) if (s.status === 'rejected') expect((s.reason as { code?: string }).code).toBe('ACTION_IN_PROGRESS');
+    expect(targets.requests().filter((r) => r.target === 'slack')).toHaveLength(1);
+    const again = await executor.execute('dec_race', action, {});
+    expect(again.status).toBe('duplicate');
+    expect(targets.requests().filter((r) => r.target === 'slack')).toHaveLength(1);
+  });
+
+  it('refuses to overwrite an audit record, by its own guard, although the emulator would overwrite', async () => {
+    const store = new S3AuditStore(emulators.buckets.audit);
+    const record = sealRecord({ decisionId: 'dec_w', integration: 'support-triage', stage: 'ingest', attempt: 1, kind: 'accepted', at: '2026-11-25T00:00:00Z', data: {} }, null);
+    await store.append(record);
+    await expect(store.append(record)).rejects.toBeInstanceOf(AuditIntegrityError);
+    expect(await store.listDecision('support-triage', 'dec_w')).toEqual([record]);
+  });
+
+  it('is not protected by the emulator alone: without the guard the same write goes through (why the guard exists)', async () => {
+    const store = new S3AuditStore(emulators.buckets.audit, { headBeforePut: false });
+    const record = sealRecord({ decisionId: 'dec_x', integration: 'support-triage', stage: 'ingest', attempt: 1, kind: 'accepted', at: '2026-11-25T00:00:00Z', data: {} }, null);
+    await store.append(record);
+    await expect(store.append(record)).resolves.toBeUndefined();
+  });
+});
