@@ -11,8 +11,11 @@ const USAGE = `seamwork — the seams between a vendor's webhook and the action 
   send <integration> <file> [--new-id] [--signature valid|bad|stale] [--no-wait]
                                                    post a payload (or fixture) signed as the vendor would,
                                                    then wait for and print its outcome
-  trace <decision-id> [--integration N] [--json]   the whole story of a decision, from the audit log
-  replay <decision-id> [--model ID] [--json]       re-run a decision from its audit records, actions suppressed
+  trace <decision-id> [--integration N] [--json] [--bucket AUDIT_BUCKET]
+                                                   the whole story of a decision, from the audit log
+                                                   (--bucket: a deployed stack's, with your AWS credentials)
+  replay <decision-id> [--model ID] [--json] [--bucket AUDIT_BUCKET]
+                                                   re-run a decision from its audit records, actions suppressed
   eval <integration> [--path ai|baseline] [--update-baseline] [--out DIR]
                                                    golden set through the real stages; exit 1 on a >5 point drop
   flags [show] | flags set <integration> enabled=false rolloutPercent=5 mode=shadow
@@ -46,16 +49,16 @@ async function main(argv: string[]): Promise<number> {
       return sendCommand(positionals[0], positionals[1], { newId: Boolean(values['new-id']), signature: sig, wait: !values['no-wait'] });
     }
     case 'trace': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { integration: { type: 'string' }, json: { type: 'boolean' } } });
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { integration: { type: 'string' }, json: { type: 'boolean' }, bucket: { type: 'string' } } });
       if (positionals.length !== 1) return usage('trace needs <decision-id>');
       const { traceCommand } = await import('../lib/cli/trace.js');
-      return traceCommand(positionals[0], { integration: values.integration, json: Boolean(values.json) });
+      return traceCommand(positionals[0], { integration: values.integration, json: Boolean(values.json), bucket: values.bucket });
     }
     case 'replay': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { model: { type: 'string' }, json: { type: 'boolean' } } });
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { model: { type: 'string' }, json: { type: 'boolean' }, bucket: { type: 'string' } } });
       if (positionals.length !== 1) return usage('replay needs <decision-id>');
       const { replayCommand } = await import('../lib/cli/replay.js');
-      return replayCommand(positionals[0], { model: values.model, json: Boolean(values.json) });
+      return replayCommand(positionals[0], { model: values.model, json: Boolean(values.json), bucket: values.bucket });
     }
     case 'eval': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { path: { type: 'string', default: 'ai' }, 'update-baseline': { type: 'boolean' }, out: { type: 'string' } } });

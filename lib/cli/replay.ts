@@ -9,9 +9,10 @@ import { useLocalState } from './state.js';
  * and run again through infer → verify → act with actions suppressed, against the same or
  * another model; prints what changed.
  */
-export async function replayCommand(decisionId: string, opts: { model?: string; json: boolean }): Promise<number> {
-  useLocalState();
-  const audit = new S3AuditStore(process.env.SEAMWORK_AUDIT_BUCKET!);
+export async function replayCommand(decisionId: string, opts: { model?: string; json: boolean; bucket?: string }): Promise<number> {
+  // --bucket reads a deployed audit bucket (AWS credentials) and replays on the model ANTHROPIC_* point at.
+  if (!opts.bucket) useLocalState();
+  const audit = new S3AuditStore(opts.bucket ?? process.env.SEAMWORK_AUDIT_BUCKET!, { headBeforePut: false });
   for (const def of Object.values(INTEGRATIONS)) {
     const records = await audit.listDecision(def.name, decisionId);
     if (records.length === 0) continue;

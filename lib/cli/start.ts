@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { S3AuditStore } from '../../lambdas/aws/s3-audit-store.js';
 import { SecretsDocumentSchema } from '../../lambdas/aws/secrets.js';
 import type { IntegrationDefinition } from '../../lambdas/core/integration.js';
@@ -96,13 +96,16 @@ export async function startCommand(opts: LocalStackOptions & { samples: boolean 
     const first = results.find((r) => r.summary?.outcome === 'acted');
     if (first?.decisionId) console.log(`\nThe whole story of one decision:  npm run seamwork -- trace ${first.decisionId}`);
   }
+  const example = Object.values(INTEGRATIONS)[0];
+  const exampleFixture = example ? loadFixtures(example).find((f) => f.signature === 'valid' && f.expect.outcome === 'acted') : undefined;
+  const fixturePath = example && exampleFixture ? join(relative(process.cwd(), example.fixturesDir), `${exampleFixture.name}.json`) : '<file>';
   console.log(`
 Serving. Webhooks:     POST ${stack.webhookUrl('<integration>')}   (integrations: ${Object.keys(INTEGRATIONS).join(', ')})
 Model server:          ${stack.model?.url ?? 'api.anthropic.com'}
 Flags (AppConfig agent): ${stack.flags.url}   file: ${opts.flagsFile ?? join('config', 'flags.local.json')}
 Zendesk stand-in:      ${stack.connectors.zendeskUrl}      Slack stand-in: ${stack.connectors.slackUrl}
-Send another:          npm run seamwork -- send support-triage lambdas/integrations/support-triage/fixtures/clean-billing-duplicate-charge.json --new-id
-Flip to baseline:      npm run seamwork -- flags set support-triage enabled=false
+Send another:          npm run seamwork -- send ${example?.name} ${fixturePath} --new-id
+Flip to baseline:      npm run seamwork -- flags set ${example?.name} enabled=false
 Ctrl-C to stop.`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

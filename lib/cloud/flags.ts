@@ -7,6 +7,7 @@ import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { FLAG_OFF, type FlagsDocument } from '../../lambdas/core/flags.js';
 import { FLAGS } from '../topology.js';
+import { INTEGRATIONS } from '../../lambdas/integrations/index.js';
 
 /** Port of the AppConfig Lambda extension's local HTTP endpoint. */
 export const APPCONFIG_AGENT_PORT = 2772;
@@ -16,8 +17,8 @@ export const FLAGS_URL =
   `http://localhost:${APPCONFIG_AGENT_PORT}/applications/${FLAGS.application}` +
   `/environments/${FLAGS.environment}/configurations/${FLAGS.profile}`;
 
-/** Integrations whose flag exists from the first deploy, all off (baseline only). */
-export const INITIAL_INTEGRATIONS = ['support-triage'] as const;
+/** Integrations whose flag exists from the first deploy, all off (baseline only): every registered one. */
+export const INITIAL_INTEGRATIONS: readonly string[] = Object.keys(INTEGRATIONS);
 
 /**
  * The AppConfig feature-flags document (`AWS.AppConfig.FeatureFlags` format) for a set of
