@@ -18,6 +18,8 @@ const USAGE = `seamwork — the seams between a vendor's webhook and the action 
                                                    re-run a decision from its audit records, actions suppressed
   eval <integration> [--path ai|baseline] [--update-baseline] [--out DIR]
                                                    golden set through the real stages; exit 1 on a >5 point drop
+  queues [<queue>]                                 queue and DLQ depths, or a peek at one queue's messages
+                                                   (e.g. review, validate-dlq): decision id, code, reason
   flags [show] | flags set <integration> enabled=false rolloutPercent=5 mode=shadow
                                                    the local flags file the AppConfig agent serves
 `;
@@ -67,6 +69,12 @@ async function main(argv: string[]): Promise<number> {
       const { evalCommand } = await import('../lib/cli/eval.js');
       const res = await evalCommand(positionals[0], { path: values.path, updateBaseline: Boolean(values['update-baseline']), outDir: values.out ?? join(process.cwd(), '.seamwork', 'eval') });
       return res.code;
+    }
+    case 'queues': {
+      const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
+      if (positionals.length > 1) return usage('queues takes at most one <queue>');
+      const { queuesCommand } = await import('../lib/cli/queues.js');
+      return queuesCommand(positionals[0]);
     }
     case 'flags': {
       const { flagsCommand } = await import('../lib/cli/flags.js');
