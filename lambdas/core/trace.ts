@@ -88,7 +88,7 @@ export function renderTrace(records: AuditRecord[]): string {
         break;
       case 'inferred':
       case 'cost_refused':
-        lines.push(`     path ${d.route?.path} (bucket ${d.route?.bucket}; ${d.route?.reason})`);
+        lines.push(`     path ${d.route?.path}: ${d.route?.reason}`);
         if (d.prompt) lines.push(`     prompt ${d.prompt.version} hash ${String(d.prompt.hash).slice(0, 16)}; pre-flight worst case $${Number(d.preflight?.worstCaseUsd ?? 0).toFixed(6)} (cap $${d.preflight?.perInferenceCapUsd})`);
         if (d.usage) lines.push(`     model ${d.usage.model}: ${d.usage.inputTokens} in / ${d.usage.outputTokens} out tokens, cache ${d.usage.cacheWriteTokens ?? 0} written / ${d.usage.cacheReadTokens ?? 0} read, $${Number(d.usage.costUsd).toFixed(6)}`);
         if (d.response?.toolInput) lines.push(`     model output ${short(d.response.toolInput, 300)}`);
