@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoCostLedger } from '../../lambdas/aws/dynamo-stores.js';
@@ -75,6 +76,26 @@ describe('the handlers on the emulators, with the real SDKs', () => {
       expect(second).toEqual({ status: 200, body: { status: 'duplicate', decisionId: first.body.decisionId } });
       await stack.drain();
     });
+  });
+
+  it('carries a body past the SQS message limit by reference through S3, and windows it for the model', async () => {
+    const body = JSON.parse(ticket({ ticketId: '7005' }));
+    body.detail.description = `My card was charged twice for the same invoice. ${'Here is the full export of my billing history, line by line. '.repeat(3800)}`;
+    const text = JSON.stringify(body);
+    expect(Buffer.byteLength(text)).toBeGreaterThan(210 * 1024); // over the inline limit, under the 256 KiB door
+    const res = await send(text);
+    expect(res.status).toBe(202);
+    await stack.drain();
+    const listed = await new S3Client({ endpoint: stack.emulators.endpoints.s3, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'l', secretAccessKey: 'l' } })
+      .send(new ListObjectsV2Command({ Bucket: stack.env.SEAMWORK_PAYLOAD_BUCKET, Prefix: `payloads/${res.body.decisionId}/` }));
+    expect((listed.Contents ?? []).length).toBeGreaterThan(0);
+    const records = await stack.records('support-triage', String(res.body.decisionId));
+    const validated = records.find((r) => r.kind === 'validated')!;
+    expect((validated.data.window as { dropped: unknown[] }).dropped.length).toBeGreaterThan(0);
+    // It reached the model stage with the windowed documents (this file's tenant cap may then refuse the
+    // larger prompt, which is the cap working); nothing was lost to the size.
+    expect(records.some((r) => r.stage === 'infer')).toBe(true);
+    expect(['acted', 'review']).toContain((await outcomeOf(res.body.decisionId)).outcome);
   });
 
   describe('infer', () => {

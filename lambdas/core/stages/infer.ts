@@ -20,6 +20,9 @@ export interface InferDeps {
   maxRateLimitRequeues: number;
 }
 
+/** Micro-dollars as a readable dollar amount: `0.012`, `0.000123`. */
+const usd = (micro: number): string => String(Number((micro / 1e6).toFixed(6)));
+
 /** The ledger scopes one inference is charged to. */
 export function capScopes(tenant: string, now: Date, tenantDailyCapUsd: number): CapScope[] {
   const day = now.toISOString().slice(0, 10);
@@ -65,7 +68,7 @@ export async function inferStage(envelope: Envelope, deps: InferDeps): Promise<S
   if (!reserved.ok) {
     return refuse(
       'COST_CAP_EXCEEDED',
-      `Reserving the worst case $${worstUsd.toFixed(6)} would exceed cap ${reserved.refusedBy.key} ($${(reserved.refusedBy.capMicroUsd / 1e6).toFixed(2)}, spent $${(reserved.spentMicroUsd / 1e6).toFixed(6)}).`,
+      `Reserving the worst case $${worstUsd.toFixed(6)} would exceed cap ${reserved.refusedBy.key} ($${usd(reserved.refusedBy.capMicroUsd)}, spent $${usd(reserved.spentMicroUsd)}).`,
       { refusedBy: reserved.refusedBy },
     );
   }
