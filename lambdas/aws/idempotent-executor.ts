@@ -31,7 +31,7 @@ export class IdempotentActionExecutor implements ActionExecutor {
     const config = (this.config = new IdempotencyConfig({ eventKeyJmesPath: 'key', expiresAfterSeconds: KEEP_SECONDS, throwOnNoIdempotencyKey: true }));
     this.run = makeIdempotent(
       async (call: ActionCall) => {
-        const params = restoreParams(call.action.params, call.tokens);
+        const params = restoreParams(call.action, call.tokens);
         const response = await executeAction({ ...call.action, params }, await this.settings());
         return { nonce: call.nonce, response };
       },
@@ -60,10 +60,14 @@ export class IdempotentActionExecutor implements ActionExecutor {
   }
 }
 
-/** Restores vault tokens into string parameters, for the connector only (never logged or audited). */
-function restoreParams(params: Record<string, unknown>, tokens: Record<string, string>): Record<string, unknown> {
-  if (Object.keys(tokens).length === 0) return params;
+/**
+ * Restores vault tokens, for the connector call only (never logged or audited), and only in the
+ * parameters and token kinds the action names: free text written by the model stays tokenised.
+ */
+export function restoreParams(action: ActionRequest, tokens: Record<string, string>): Record<string, unknown> {
+  const allowed = action.restore;
+  if (!allowed || Object.keys(tokens).length === 0) return action.params;
   const walk = (v: unknown): unknown =>
-    typeof v === 'string' ? restoreTokens(v, tokens) : Array.isArray(v) ? v.map(walk) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : v;
-  return walk(params) as Record<string, unknown>;
+    typeof v === 'string' ? restoreTokens(v, tokens, allowed.kinds) : Array.isArray(v) ? v.map(walk) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : v;
+  return Object.fromEntries(Object.entries(action.params).map(([k, v]) => [k, allowed.params.includes(k) ? walk(v) : v]));
 }

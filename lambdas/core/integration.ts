@@ -24,8 +24,15 @@ export interface ActionRequest {
   name: string;
   /** Connector id that executes it. */
   connector: 'zendesk' | 'slack' | 'webhook';
-  /** Connector-specific parameters; may contain vault tokens (`[EMAIL_1]`) that the act stage restores. */
+  /** Connector-specific parameters; may contain vault tokens (`[EMAIL_1]`). */
   params: Record<string, unknown>;
+  /**
+   * Which parameters may have vault tokens put back to the originals, and of which kinds, when
+   * the connector call is made. Nothing is restored unless named here: free text the model wrote
+   * stays tokenised, and card numbers should never be listed.
+   * @default no restoration
+   */
+  restore?: { params: string[]; kinds: Array<'EMAIL' | 'PHONE' | 'CARD'> };
 }
 
 /** A verbatim quote supporting the output, pointing at a source document. */

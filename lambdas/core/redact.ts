@@ -87,9 +87,9 @@ export function redactFields<T>(input: T, paths: string[], state: RedactionState
  * Puts originals back in place of their tokens. Unknown tokens are left as they are, so a
  * token the model invented stays visibly a token rather than becoming someone's data.
  */
-export function restoreTokens(text: string, tokens: Record<string, string>): string {
-  return text.replace(/\[(?:EMAIL|PHONE|CARD)_\d+\]/g, (token) =>
-    Object.prototype.hasOwnProperty.call(tokens, token) ? tokens[token] : token,
+export function restoreTokens(text: string, tokens: Record<string, string>, kinds: readonly PiiKind[] = ['EMAIL', 'PHONE', 'CARD']): string {
+  return text.replace(/\[(EMAIL|PHONE|CARD)_\d+\]/g, (token, kind: PiiKind) =>
+    kinds.includes(kind) && Object.prototype.hasOwnProperty.call(tokens, token) ? tokens[token] : token,
   );
 }
 

@@ -102,6 +102,16 @@ describe('the local pipeline, end to end', () => {
     expect(JSON.stringify(update.body)).not.toContain('[EMAIL_1]');
   });
 
+  it('never sends a card number to a connector, and nothing restored to Slack', async () => {
+    const r = results.find((x) => x.fixture === 'pii-card-number')!;
+    const records = await stack.records('support-triage', r.decisionId!);
+    const raw = JSON.parse(Buffer.from(String(records.find((x) => x.kind === 'accepted')!.data.bodyBase64), 'base64').toString('utf8'));
+    const digits = (raw.detail.description as string).replace(/\D/g, '');
+    expect(digits).toContain('4111111111111111'); // the fixture carries the card
+    for (const q of stack.connectors.requests()) expect(JSON.stringify(q.body).replace(/\D/g, '')).not.toContain('4111111111111111');
+    for (const q of stack.connectors.requests().filter((x) => x.target === 'slack')) expect(JSON.stringify(q.body)).not.toMatch(/@[a-z0-9-]+\.[a-z]/i);
+  });
+
   it('lets nothing unverified reach an action (invariant 5)', async () => {
     const acted = results.filter((r) => r.summary?.outcome === 'acted');
     for (const r of acted) {

@@ -56,6 +56,9 @@ export function triageActions(decision: TriageDecision, input: TicketInput): Act
         priority: decision.priority,
         internalNote: internalNote(decision),
       },
+      // Agents may see the customer's own email and phone in the private note (Zendesk holds them
+      // already); card numbers stay tokenised, and Slack gets nothing restored.
+      restore: { params: ['internalNote'], kinds: ['EMAIL', 'PHONE'] },
     },
   ];
 
