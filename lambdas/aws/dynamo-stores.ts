@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SeamworkError } from '../core/errors.js';
-import type { CapScope, CostLedger, DedupeStore, Reservation, TokenVault } from '../core/ports.js';
+import type { CapScope, CostLedger, DedupeClaim, DedupeStore, Reservation, TokenVault } from '../core/ports.js';
 import { dynamoClient } from './clients.js';
 
 /**
@@ -13,26 +13,42 @@ const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
 const isConditionFailure = (err: unknown) => err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException';
 const storeError = (what: string, err: unknown) => new SeamworkError('STORE_UNAVAILABLE', `${what}: ${(err as Error).message}`, true, { cause: err });
 
-/** Ingest dedupe on a conditional put. */
+/** Ingest dedupe on conditional writes, in two phases (pending with a lease, then enqueued). */
 export class DynamoDedupeStore implements DedupeStore {
   constructor(private readonly table: string) {}
 
-  async claim(key: string, decisionId: string, ttlSeconds: number, now: Date) {
+  async claim(key: string, decisionId: string, opts: { ttlSeconds: number; leaseSeconds: number; now: Date }): Promise<DedupeClaim> {
     const pk = `dedupe#${key}`;
+    const now = epoch(opts.now);
     try {
       await dynamoClient().send(
         new PutCommand({
           TableName: this.table,
-          Item: { pk, decisionId, claimedAt: now.toISOString(), expiresAt: epoch(now) + ttlSeconds },
-          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
-          ExpressionAttributeValues: { ':now': epoch(now) },
+          Item: { pk, decisionId, state: 'pending', leaseUntil: now + opts.leaseSeconds, claimedAt: opts.now.toISOString(), expiresAt: now + opts.ttlSeconds },
+          // Free, expired, or pending with a lapsed lease (its claimer died before enqueueing).
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR (#state = :pending AND leaseUntil < :now)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':now': now, ':pending': 'pending' },
         }),
       );
-      return { claimed: true as const };
+      return { claimed: true };
     } catch (err) {
       if (!isConditionFailure(err)) throw storeError('Dedupe claim failed', err);
       const existing = await dynamoClient().send(new GetCommand({ TableName: this.table, Key: { pk }, ConsistentRead: true }));
-      return { claimed: false as const, decisionId: String(existing.Item?.decisionId ?? 'unknown') };
+      return { claimed: false, decisionId: String(existing.Item?.decisionId ?? 'unknown'), state: existing.Item?.state === 'pending' ? 'pending' : 'enqueued' };
+    }
+  }
+
+  async confirm(key: string, decisionId: string): Promise<void> {
+    try {
+      await dynamoClient().send(
+        new UpdateCommand({
+          TableName: this.table, Key: { pk: `dedupe#${key}` }, UpdateExpression: 'SET #state = :enqueued REMOVE leaseUntil',
+          ConditionExpression: 'decisionId = :d', ExpressionAttributeNames: { '#state': 'state' }, ExpressionAttributeValues: { ':enqueued': 'enqueued', ':d': decisionId },
+        }),
+      );
+    } catch (err) {
+      throw storeError(`Dedupe confirm of ${decisionId} failed`, err);
     }
   }
 

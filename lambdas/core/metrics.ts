@@ -14,6 +14,8 @@ export const METRICS = {
   WebhookRejected: 'WebhookRejected',
   /** A vendor redelivered an event already accepted; answered 200 `duplicate` (Count). */
   DuplicateDelivery: 'DuplicateDelivery',
+  /** A dedupe claim could not be confirmed or released; it lapses with its lease (Count). */
+  DedupeStoreFailure: 'DedupeStoreFailure',
   /** An input failed its integration's contract at validate (Count). */
   ContractViolation: 'ContractViolation',
   /** A field present in the payload is unknown to the contract version: the vendor changed shape (Count). */
@@ -81,6 +83,7 @@ export const METRIC_UNITS: Record<MetricName, MetricUnitName> = {
   WebhookAccepted: 'Count',
   WebhookRejected: 'Count',
   DuplicateDelivery: 'Count',
+  DedupeStoreFailure: 'Count',
   ContractViolation: 'Count',
   ContractDrift: 'Count',
   PiiRedacted: 'Count',

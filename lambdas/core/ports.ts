@@ -16,11 +16,22 @@ export interface AuditStore {
   listDecision(integration: string, decisionId: string): Promise<AuditRecord[]>;
 }
 
-/** Ingest dedupe by vendor event id. */
+/** What a dedupe claim found. */
+export type DedupeClaim =
+  | { claimed: true }
+  /** `enqueued`: a decision already exists; `pending`: another delivery is being accepted right now. */
+  | { claimed: false; decisionId: string; state: 'enqueued' | 'pending' };
+
+/**
+ * Ingest dedupe by vendor event id, in two phases so a crash between claiming and enqueueing
+ * never turns the vendor's retry into a false duplicate: a claim is `pending` with a lease until
+ * `confirm` marks it `enqueued`; a pending claim whose lease ran out may be taken over.
+ */
 export interface DedupeStore {
-  /** Claims the event id for a new decision, or returns the decision that already claimed it. */
-  claim(key: string, decisionId: string, ttlSeconds: number, now: Date): Promise<{ claimed: true } | { claimed: false; decisionId: string }>;
-  /** Gives a claim back (only if still held by this decision), so a vendor retry is not mistaken for a duplicate. */
+  claim(key: string, decisionId: string, opts: { ttlSeconds: number; leaseSeconds: number; now: Date }): Promise<DedupeClaim>;
+  /** Marks the claim enqueued: from now on a repeat is a duplicate. */
+  confirm(key: string, decisionId: string): Promise<void>;
+  /** Gives a claim back (only if still held by this decision), so a vendor retry is processed. */
   release(key: string, decisionId: string): Promise<void>;
 }
 

@@ -48,17 +48,32 @@ describe('AWS adapters under concurrency', () => {
   it('lets exactly one of many simultaneous claims of a vendor event win', async () => {
     const dedupe = new DynamoDedupeStore(emulators.tables.dedupe);
     const now = new Date();
-    const claims = await Promise.all(Array.from({ length: 20 }, (_, i) => dedupe.claim('support-triage#evt-race', `dec_${i}`, 3600, now)));
+    const opts = { ttlSeconds: 3600, leaseSeconds: 120, now };
+    const claims = await Promise.all(Array.from({ length: 20 }, (_, i) => dedupe.claim('support-triage#evt-race', `dec_${i}`, opts)));
     const winners = claims.filter((c) => c.claimed);
     expect(winners).toHaveLength(1);
     const winner = `dec_${claims.findIndex((c) => c.claimed)}`;
-    for (const c of claims.filter((x) => !x.claimed)) expect(c).toEqual({ claimed: false, decisionId: winner });
+    // Until the winner confirms, the others are told a delivery is in progress, not "duplicate".
+    for (const c of claims.filter((x) => !x.claimed)) expect(c).toEqual({ claimed: false, decisionId: winner, state: 'pending' });
+    await dedupe.confirm('support-triage#evt-race', winner);
+    expect(await dedupe.claim('support-triage#evt-race', 'dec_late', opts)).toEqual({ claimed: false, decisionId: winner, state: 'enqueued' });
+  });
+
+  it('lets a retry take over a pending claim whose claimer died before enqueueing (lease lapsed)', async () => {
+    const dedupe = new DynamoDedupeStore(emulators.tables.dedupe);
+    const t0 = new Date('2026-03-01T00:00:00Z');
+    await dedupe.claim('support-triage#evt-crash', 'dec_crashed', { ttlSeconds: 3600, leaseSeconds: 120, now: t0 });
+    const within = await dedupe.claim('support-triage#evt-crash', 'dec_retry1', { ttlSeconds: 3600, leaseSeconds: 120, now: new Date(t0.getTime() + 60_000) });
+    expect(within).toMatchObject({ claimed: false, state: 'pending' });
+    const after = await dedupe.claim('support-triage#evt-crash', 'dec_retry2', { ttlSeconds: 3600, leaseSeconds: 120, now: new Date(t0.getTime() + 180_000) });
+    expect(after).toEqual({ claimed: true });
   });
 
   it('treats an expired claim as free, comparing the expiry in code', async () => {
     const dedupe = new DynamoDedupeStore(emulators.tables.dedupe);
-    await dedupe.claim('support-triage#evt-old', 'dec_old', 1, new Date('2026-01-01T00:00:00Z'));
-    expect(await dedupe.claim('support-triage#evt-old', 'dec_new', 1, new Date('2026-01-02T00:00:00Z'))).toEqual({ claimed: true });
+    await dedupe.claim('support-triage#evt-old', 'dec_old', { ttlSeconds: 1, leaseSeconds: 1, now: new Date('2026-01-01T00:00:00Z') });
+    await dedupe.confirm('support-triage#evt-old', 'dec_old');
+    expect(await dedupe.claim('support-triage#evt-old', 'dec_new', { ttlSeconds: 1, leaseSeconds: 1, now: new Date('2026-01-02T00:00:00Z') })).toEqual({ claimed: true });
   });
 
   it('forgets vault tokens after their expiry even though the emulator never deletes them', async () => {

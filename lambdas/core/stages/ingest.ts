@@ -89,20 +89,34 @@ export async function ingestWebhook(req: WebhookRequest, deps: IngestDeps): Prom
 
   const now = deps.now();
   const decisionId = (deps.newDecisionId ?? newDecisionId)();
-  const claim = await deps.dedupe.claim(`${def.name}#${eventId}`, decisionId, deps.dedupeTtlSeconds, now);
+  const key = `${def.name}#${eventId}`;
+  const claim = await deps.dedupe.claim(key, decisionId, { ttlSeconds: deps.dedupeTtlSeconds, leaseSeconds: DEDUPE_LEASE_SECONDS, now });
+  if (!claim.claimed && claim.state === 'pending') {
+    // Another delivery of this event is being accepted right now: ask the vendor to come back.
+    return { status: 503, body: { status: 'retry', code: 'DELIVERY_IN_PROGRESS', reason: `Another delivery of event ${eventId} is being accepted right now; retry shortly.` } };
+  }
   if (!claim.claimed) {
     deps.metrics.add(METRICS.DuplicateDelivery);
     return { status: 200, body: { status: 'duplicate', decisionId: claim.decisionId } };
   }
 
+  let response: WebhookResponse;
   try {
-    return await accept(def, parsed, eventId, decisionId, now, req, deps);
+    response = await accept(def, parsed, eventId, decisionId, now, req, deps);
   } catch (err) {
-    // Not accepted after all: give the claim back so the vendor's retry is processed, not deduped.
-    await deps.dedupe.release(`${def.name}#${eventId}`, decisionId);
+    // Not accepted after all: give the claim back (best effort: an unreleased claim lapses with its
+    // lease) so the vendor's retry is processed, not deduped; the original error is what matters.
+    await deps.dedupe.release(key, decisionId).catch(() => deps.metrics.add(METRICS.DedupeStoreFailure));
     throw err;
   }
+  // The event is on the queue: from here a repeat is a duplicate. Should this write fail, the claim
+  // stays pending and only a retry after the lease could start a second decision.
+  await deps.dedupe.confirm(key, decisionId).catch(() => deps.metrics.add(METRICS.DedupeStoreFailure));
+  return response;
 }
+
+/** How long a pending claim blocks other deliveries: well past the ingest function's timeout. */
+export const DEDUPE_LEASE_SECONDS = 120;
 
 async function accept(
   def: IntegrationDefinition, parsed: object, eventId: string, decisionId: string, now: Date, req: WebhookRequest, deps: IngestDeps,

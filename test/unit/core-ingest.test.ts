@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryAuditStore, MemoryMetrics, MemoryQueues } from '../../lambdas/core/memory-ports.js';
+import type { DedupeClaim, DedupeStore } from '../../lambdas/core/ports.js';
+import { signZendesk } from '../../lambdas/core/signature/zendesk.js';
+import { ingestWebhook, type IngestDeps } from '../../lambdas/core/stages/ingest.js';
+import { supportTriage } from '../../lambdas/integrations/support-triage/index.js';
+import { loadFixtures } from '../../lib/local/fixtures.js';
+
+/** The two-phase claim semantics of the DynamoDB store, in memory. */
+class MemoryDedupe implements DedupeStore {
+  readonly items = new Map<string, { decisionId: string; state: 'pending' | 'enqueued'; leaseUntil: number }>();
+  async claim(key: string, decisionId: string, opts: { leaseSeconds: number; now: Date }): Promise<DedupeClaim> {
+    const cur = this.items.get(key);
+    if (cur && !(cur.state === 'pending' && cur.leaseUntil < opts.now.getTime())) return { claimed: false, decisionId: cur.decisionId, state: cur.state };
+    this.items.set(key, { decisionId, state: 'pending', leaseUntil: opts.now.getTime() + opts.leaseSeconds * 1000 });
+    return { claimed: true };
+  }
+  async confirm(key: string, decisionId: string) {
+    const cur = this.items.get(key);
+    if (cur?.decisionId === decisionId) cur.state = 'enqueued';
+  }
+  async release(key: string, decisionId: string) {
+    if (this.items.get(key)?.decisionId === decisionId) this.items.delete(key);
+  }
+}
+
+const secret = 'unit-test-signing-secret-0001';
+const body = loadFixtures(supportTriage).find((f) => f.name === 'clean-billing-duplicate-charge')!.body;
+const now = new Date();
+const timestamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+const request = () => ({
+  integration: 'support-triage',
+  body: Buffer.from(body),
+  headers: { 'x-zendesk-webhook-signature': signZendesk(body, timestamp, secret), 'x-zendesk-webhook-signature-timestamp': timestamp },
+});
+
+function deps(over: Partial<IngestDeps> = {}): IngestDeps {
+  return {
+    integration: (n) => (n === 'support-triage' ? supportTriage : undefined), secrets: async () => [secret], dedupe: new MemoryDedupe(),
+    audit: new MemoryAuditStore(), queues: new MemoryQueues(), metrics: new MemoryMetrics(), now: () => now,
+    maxBodyBytes: 256 * 1024, toleranceSeconds: 300, defaultTenant: 'default', dedupeTtlSeconds: 3600, ...over,
+  };
+}
+
+describe('ingestWebhook', () => {
+  it('gives the claim back when the event cannot be enqueued, so the vendor retry is accepted, not deduped', async () => {
+    const d = deps();
+    let fail = true;
+    const queues = new MemoryQueues();
+    d.queues = { send: async (q, b, o) => { if (fail) throw new Error('SQS unavailable'); return queues.send(q, b, o); } };
+    await expect(ingestWebhook(request(), d)).rejects.toThrow('SQS unavailable');
+    fail = false;
+    const retry = await ingestWebhook(request(), d);
+    expect(retry.status).toBe(202);
+    expect(queues.take('validate')).toHaveLength(1);
+  });
+
+  it('rethrows the original error even when giving the claim back fails too', async () => {
+    const d = deps();
+    const dedupe = d.dedupe as MemoryDedupe;
+    d.dedupe = Object.assign(Object.create(dedupe), { claim: dedupe.claim.bind(dedupe), confirm: dedupe.confirm.bind(dedupe), release: async () => { throw new Error('DynamoDB throttled'); } });
+    d.queues = { send: async () => { throw new Error('SQS unavailable'); } };
+    await expect(ingestWebhook(request(), d)).rejects.toThrow('SQS unavailable');
+    expect((d.metrics as MemoryMetrics).counts.get('DedupeStoreFailure')).toBe(1);
+  });
+
+  it('answers 503 (retry) while another delivery of the same event is still being accepted', async () => {
+    const d = deps();
+    await d.dedupe.claim('support-triage#' + JSON.parse(body).id, 'dec_other', { ttlSeconds: 3600, leaseSeconds: 120, now });
+    const res = await ingestWebhook(request(), d);
+    expect(res).toMatchObject({ status: 503, body: { code: 'DELIVERY_IN_PROGRESS' } });
+  });
+
+  it('answers 200 duplicate with the first decision id once the first delivery is enqueued', async () => {
+    const d = deps();
+    const first = await ingestWebhook(request(), d);
+    const second = await ingestWebhook(request(), d);
+    expect(second).toEqual({ status: 200, body: { status: 'duplicate', decisionId: first.body.decisionId } });
+  });
+});
