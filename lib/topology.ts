@@ -61,23 +61,25 @@ export const INGEST = {
 /** The queue stages, in pipeline order. */
 export const STAGE_SPECS: Record<QueueStage, StageSpec> = {
   validate: {
-    stage: 'validate', entry: 'lambdas/handlers/validate.ts', visibilityTimeoutSeconds: 60, maxReceiveCount: 3,
+    stage: 'validate', entry: 'lambdas/handlers/validate.ts', visibilityTimeoutSeconds: 120, maxReceiveCount: 3,
     timeoutSeconds: 20, batchSize: 10, memoryMb: 512, sendsTo: ['infer'], tables: ['vault'],
     readsFlags: false, callsModel: false, callsConnectors: false,
   },
   infer: {
-    stage: 'infer', entry: 'lambdas/handlers/infer.ts', visibilityTimeoutSeconds: 180, maxReceiveCount: 4,
-    timeoutSeconds: 90, batchSize: 5, memoryMb: 512, sendsTo: ['verify', 'infer', REVIEW_QUEUE], tables: ['ledger'],
+    // One message per invocation: the model call's worst case (retries included) must fit the timeout.
+    stage: 'infer', entry: 'lambdas/handlers/infer.ts', visibilityTimeoutSeconds: 1440, maxReceiveCount: 4,
+    timeoutSeconds: 240, batchSize: 1, memoryMb: 512, sendsTo: ['verify', 'infer', REVIEW_QUEUE], tables: ['ledger'],
     readsFlags: true, callsModel: true, callsConnectors: false,
   },
   verify: {
-    stage: 'verify', entry: 'lambdas/handlers/verify.ts', visibilityTimeoutSeconds: 60, maxReceiveCount: 3,
+    stage: 'verify', entry: 'lambdas/handlers/verify.ts', visibilityTimeoutSeconds: 120, maxReceiveCount: 3,
     timeoutSeconds: 20, batchSize: 10, memoryMb: 512, sendsTo: ['act', REVIEW_QUEUE], tables: [],
     readsFlags: false, callsModel: false, callsConnectors: false,
   },
   act: {
-    stage: 'act', entry: 'lambdas/handlers/act.ts', visibilityTimeoutSeconds: 90, maxReceiveCount: 5,
-    timeoutSeconds: 30, batchSize: 5, memoryMb: 512, sendsTo: [], tables: ['idempotency', 'vault'],
+    // One decision per invocation: a timeout mid-batch would let in-progress idempotency records lapse.
+    stage: 'act', entry: 'lambdas/handlers/act.ts', visibilityTimeoutSeconds: 360, maxReceiveCount: 5,
+    timeoutSeconds: 60, batchSize: 1, memoryMb: 512, sendsTo: [], tables: ['idempotency', 'vault'],
     readsFlags: false, callsModel: false, callsConnectors: true,
   },
 };

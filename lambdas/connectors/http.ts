@@ -1,4 +1,5 @@
 import { ConnectorRejected, ConnectorUnavailable } from '../core/errors.js';
+import { CONNECTOR_TIMEOUT_MS } from '../core/time-budgets.js';
 
 /** Calls a downstream HTTP API; 429/5xx/network → retryable, other 4xx → rejected for good. */
 export async function callConnector(
@@ -8,7 +9,7 @@ export async function callConnector(
 ): Promise<{ status: number; body: string }> {
   let res: Response;
   try {
-    res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+    res = await fetch(url, { ...init, signal: AbortSignal.timeout(CONNECTOR_TIMEOUT_MS) });
   } catch (err) {
     throw new ConnectorUnavailable(`${connector} did not answer: ${(err as Error).message}`, { cause: err });
   }

@@ -2,6 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { ModelRateLimited, ModelUnavailable, SeamworkError } from '../core/errors.js';
 import type { ModelPort, ModelResult } from '../core/ports.js';
 import type { BuiltPrompt } from '../core/prompt.js';
+import { MODEL_CALL_TIMEOUT_MS, MODEL_MAX_RETRIES } from '../core/time-budgets.js';
 
 /** Options of the Anthropic model adapter. */
 export interface AnthropicModelOptions {
@@ -9,9 +10,9 @@ export interface AnthropicModelOptions {
   apiKey?: string | (() => Promise<string>);
   /** Defaults to ANTHROPIC_BASE_URL (the local reference model) or the real API. */
   baseURL?: string;
-  /** The one retry loop for 5xx/529/timeouts: the SDK's, with backoff. @default 3 */
+  /** The one retry loop for 5xx/529/timeouts: the SDK's, with backoff. @default MODEL_MAX_RETRIES */
   maxRetries?: number;
-  /** Per-attempt timeout. @default 30000 */
+  /** Per-attempt timeout. @default MODEL_CALL_TIMEOUT_MS */
   timeoutMs?: number;
 }
 
@@ -35,7 +36,7 @@ export class AnthropicModel implements ModelPort {
     const key = this.options.apiKey ?? process.env.ANTHROPIC_API_KEY;
     const apiKey = typeof key === 'function' ? await key() : key;
     if (!apiKey) throw new ModelUnavailable('No model API key: set ANTHROPIC_API_KEY, or anthropicApiKey in the secrets document.');
-    return new Anthropic({ apiKey, baseURL: this.baseURL, maxRetries: this.options.maxRetries ?? 3, timeout: this.options.timeoutMs ?? 30_000 });
+    return new Anthropic({ apiKey, baseURL: this.baseURL, maxRetries: this.options.maxRetries ?? MODEL_MAX_RETRIES, timeout: this.options.timeoutMs ?? MODEL_CALL_TIMEOUT_MS });
   }
 
   async invoke(prompt: BuiltPrompt): Promise<ModelResult> {

@@ -1,5 +1,6 @@
 import type { CheckResult, Envelope } from '../envelope.js';
-import { OutputSchemaViolation } from '../errors.js';
+import { OutputSchemaViolation, SeamworkError } from '../errors.js';
+import { MAX_ACTIONS_PER_DECISION } from '../time-budgets.js';
 import { verifyQuotes } from '../grounding/quote-exists.js';
 import type { Evidence, IntegrationDefinition, SourceDocument } from '../integration.js';
 import { toPointer } from './validate.js';
@@ -111,6 +112,9 @@ export async function verifyStage(envelope: Envelope, deps: VerifyDeps): Promise
 
   const decision = verdict.decision!;
   const actions = def.actions(forAction(decision), envelope.input);
+  if (actions.length > MAX_ACTIONS_PER_DECISION) {
+    throw new SeamworkError('TOO_MANY_ACTIONS', `${def.name} asked for ${actions.length} actions; at most ${MAX_ACTIONS_PER_DECISION} fit the act stage's time budget.`, false);
+  }
   const shadowActions = path === 'shadow' && aiVerdict && !aiVerdict.blocked ? def.actions(forAction(aiVerdict.decision!), envelope.input) : undefined;
   const next: Envelope = {
     ...envelope,

@@ -1,0 +1,21 @@
+/**
+ * Time budgets shared by the runtime and the topology, so a stage's Lambda timeout always
+ * covers its worst-case retries (a timeout mid-batch redelivers work already done: a second
+ * model bill, a reservation never reconciled). `test/unit/topology.test.ts` checks the sums.
+ */
+
+/** One model call attempt. */
+export const MODEL_CALL_TIMEOUT_MS = 20_000;
+/** Retries after the first attempt, by the SDK (the one retry loop): 429/529/5xx/timeouts. */
+export const MODEL_MAX_RETRIES = 2;
+/** The longest wait the SDK honours between attempts (retry-after above this falls back to its backoff). */
+export const MODEL_MAX_RETRY_WAIT_MS = 60_000;
+/** One connector request. */
+export const CONNECTOR_TIMEOUT_MS = 10_000;
+/** Most actions one decision may request. */
+export const MAX_ACTIONS_PER_DECISION = 4;
+
+/** Worst-case time of one model call including its retries. */
+export const MODEL_CALL_WORST_MS = (MODEL_MAX_RETRIES + 1) * MODEL_CALL_TIMEOUT_MS + MODEL_MAX_RETRIES * MODEL_MAX_RETRY_WAIT_MS;
+/** Worst-case time of acting on one decision. */
+export const ACT_WORST_MS = MAX_ACTIONS_PER_DECISION * CONNECTOR_TIMEOUT_MS;
