@@ -5,11 +5,12 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { restoreTokens } from '../core/redact.js';
 import { SeamworkError, toSeamworkError } from '../core/errors.js';
 import type { ActionRequest } from '../core/integration.js';
+import { RETENTION_SECONDS } from '../core/time-budgets.js';
 import type { ActionExecutor, ActionResult } from '../core/ports.js';
 import { executeAction, type ConnectorSettings } from '../connectors/index.js';
 
-/** How long an action's idempotency record is kept: longer than any redelivery or replay window. */
-const KEEP_SECONDS = 7 * 24 * 3600;
+/** How long an action's idempotency record is kept: longer than a message can live (4 days queued + 14 in a DLQ). */
+const KEEP_SECONDS = RETENTION_SECONDS;
 
 interface ActionCall {
   key: string;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
-import { ConfigurationError } from '../core/errors.js';
+import { ConfigurationError, SeamworkError } from '../core/errors.js';
 
 /**
  * The secrets document: webhook signing secrets (a list: two are active during a rotation) and
@@ -24,8 +24,13 @@ export async function loadSecrets(source: { arn?: string; file?: string }): Prom
   if (cache && Date.now() - cache.at < TTL_MS) return cache.doc;
   let raw: string;
   if (source.arn) {
-    const res = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: source.arn }));
-    raw = res.SecretString ?? '';
+    try {
+      const res = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: source.arn }));
+      raw = res.SecretString ?? '';
+    } catch (err) {
+      // Throttling and network errors pass: retry (the error names the secret, never a value).
+      throw new SeamworkError('SECRETS_UNAVAILABLE', `Could not read secret ${source.arn}: ${(err as Error).name}`, true, { cause: err });
+    }
   } else if (source.file) {
     raw = await readFile(source.file, 'utf8');
   } else {

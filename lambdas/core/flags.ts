@@ -8,7 +8,8 @@ import { z } from 'zod';
 export const IntegrationFlagSchema = z.object({
   enabled: z.boolean(),
   /** Share of subjects (sticky) that take the AI path; the rest take the baseline. */
-  rolloutPercent: z.number().int().min(0).max(100),
+  // AppConfig returns a disabled flag as `{ "enabled": false }` alone, without its attributes.
+  rolloutPercent: z.number().int().min(0).max(100).default(0),
   /** `shadow`: the AI runs and is recorded, the baseline acts. */
   mode: z.enum(['live', 'shadow']).default('live'),
 });

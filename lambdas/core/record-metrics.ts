@@ -57,6 +57,7 @@ export function metricsOf(record: AuditRecord): Array<[MetricName, number]> {
     case 'rejected': {
       const code = String(d.code ?? '');
       if (code === 'CONTRACT_VIOLATION' || code === 'CARDINALITY_VIOLATION') add(METRICS.ContractViolation);
+      else if (code === 'OUTPUT_SCHEMA_VIOLATION') add(METRICS.SchemaFailure);
       else if (code.startsWith('MODEL_')) add(METRICS.ModelError);
       else if (code.startsWith('CONNECTOR_')) add(METRICS.ActionFailed);
       break;

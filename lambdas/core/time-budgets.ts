@@ -19,3 +19,9 @@ export const MAX_ACTIONS_PER_DECISION = 4;
 export const MODEL_CALL_WORST_MS = (MODEL_MAX_RETRIES + 1) * MODEL_CALL_TIMEOUT_MS + MODEL_MAX_RETRIES * MODEL_MAX_RETRY_WAIT_MS;
 /** Worst-case time of acting on one decision. */
 export const ACT_WORST_MS = MAX_ACTIONS_PER_DECISION * CONNECTOR_TIMEOUT_MS;
+
+/**
+ * How long anything keyed by a decision must outlive it (idempotency records, vault tokens): longer
+ * than a message can live, 4 days in a queue plus 14 in a DLQ, so a redrive finds them.
+ */
+export const RETENTION_SECONDS = 21 * 24 * 3600;

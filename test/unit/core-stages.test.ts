@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GENESIS_HASH, sealRecord } from '../../lambdas/core/audit-record.js';
 import type { Envelope, RejectionRecord } from '../../lambdas/core/envelope.js';
-import { ContractViolation, SeamworkError } from '../../lambdas/core/errors.js';
+import { ContractViolation, ModelRateLimited, SeamworkError } from '../../lambdas/core/errors.js';
 import { MemoryAuditStore, MemoryCostLedger, MemoryMetrics, MemoryQueues, MemoryTokenVault, StaticFlagSource } from '../../lambdas/core/memory-ports.js';
 import type { ModelPort, ModelResult } from '../../lambdas/core/ports.js';
 import { metricsOf } from '../../lambdas/core/record-metrics.js';
@@ -131,6 +131,20 @@ describe('inferStage', () => {
     const out = await inferStage(e, { ...base, integration: () => tiny, model, flags: new StaticFlagSource({ [def.name]: { enabled: true, rolloutPercent: 100, mode: 'live' } }) });
     expect(model.calls).toBe(0);
     expect(out).toMatchObject({ kind: 'review', code: 'COST_CAP_EXCEEDED' });
+  });
+
+  it.each([
+    ['a rate-limited model', { model: { id: 'x', invoke: async () => { throw new ModelRateLimited('429', 30); } } }],
+    ['a failing ledger', { ledger: { reserve: async () => { throw new SeamworkError('STORE_UNAVAILABLE', 'throttled', true); }, reconcile: async () => {} } }],
+  ])('in shadow mode, lets the baseline go on despite %s (no requeue, no DLQ)', async (_name, over) => {
+    const out = await inferStage(e, {
+      ...base, model: new FixedModel(good), flags: new StaticFlagSource({ [def.name]: { enabled: true, rolloutPercent: 100, mode: 'shadow' } }), ...over,
+    } as never);
+    expect(out.kind).toBe('forward');
+    if (out.kind !== 'forward') return;
+    expect(out.envelope.path).toBe('shadow');
+    expect(out.envelope.baselineDecision).toBeDefined();
+    expect(out.audit.data.shadowRefused).toBeDefined();
   });
 
   it('reconciles the reservation to the actual cost after the call', async () => {

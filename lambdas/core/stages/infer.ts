@@ -1,6 +1,7 @@
 import { actualCostUsd, toMicroUsd, worstCaseCostUsd } from '../cost.js';
-import { ModelRateLimited, SeamworkError } from '../errors.js';
+import { ModelRateLimited, toSeamworkError } from '../errors.js';
 import type { Envelope, UsageRecord } from '../envelope.js';
+import type { IntegrationDefinition, SourceDocument } from '../integration.js';
 import type { CapScope, CostLedger, FlagSource, ModelPort, ModelResult } from '../ports.js';
 import { buildPrompt } from '../prompt.js';
 import { choosePath } from '../routing.js';
@@ -46,6 +47,24 @@ export async function inferStage(envelope: Envelope, deps: InferDeps): Promise<S
     return { kind: 'forward', to: 'verify', envelope: routed, audit: { kind: 'inferred', data: { route: routeData, baselineDecision } } };
   }
 
+  // Shadow never blocks the baseline: whatever goes wrong on the AI side — a cap, a failed or
+  // rate-limited call, a store error — is recorded and the baseline goes on to act.
+  if (route.path === 'shadow') {
+    try {
+      return await aiPath(envelope, deps, def, documents, routed, routeData, baselineDecision, true);
+    } catch (caught) {
+      const err = toSeamworkError(caught);
+      return { kind: 'forward', to: 'verify', envelope: routed, audit: { kind: 'inferred', data: { route: routeData, shadowRefused: { code: err.code, reason: err.message } } } };
+    }
+  }
+  return aiPath(envelope, deps, def, documents, routed, routeData, baselineDecision, false);
+}
+
+/** The AI side of infer: prompt, pre-flight, reservation, model call, reconciliation. */
+async function aiPath(
+  envelope: Envelope, deps: InferDeps, def: IntegrationDefinition, documents: SourceDocument[], routed: Envelope,
+  routeData: Record<string, unknown>, baselineDecision: Record<string, unknown>, shadow: boolean,
+): Promise<StageOutcome> {
   const prompt = buildPrompt(def, documents);
   const inputTokens = estimateTokens(JSON.stringify(prompt.request));
   // The prompt marks its static prefix for caching: on a cold cache that input is billed at the
@@ -54,9 +73,8 @@ export async function inferStage(envelope: Envelope, deps: InferDeps): Promise<S
   const preflight = { estimatedInputTokens: inputTokens, maxTokens: def.model.maxTokens, worstCaseUsd: worstUsd, perInferenceCapUsd: def.model.perInferenceCapUsd };
   const promptData = { hash: prompt.hash, version: prompt.promptVersion, request: prompt.request };
 
-  // Shadow never blocks the baseline: a refused or failed AI call is recorded and the baseline acts.
   const refuse = (code: string, reason: string, extra: Record<string, unknown>): StageOutcome =>
-    route.path === 'shadow'
+    shadow
       ? { kind: 'forward', to: 'verify', envelope: routed, audit: { kind: 'inferred', data: { route: routeData, prompt: promptData, preflight, shadowRefused: { code, reason }, ...extra } } }
       : { kind: 'review', envelope: routed, code, reason, audit: { kind: 'cost_refused', data: { route: routeData, prompt: promptData, preflight, ...extra } } };
 
@@ -80,7 +98,7 @@ export async function inferStage(envelope: Envelope, deps: InferDeps): Promise<S
     // Nothing was billed for a failed call: release the whole reservation.
     await deps.ledger.reconcile(reserved.reservation, 0);
     const requeues = envelope.requeues ?? 0;
-    if (err instanceof ModelRateLimited && requeues < deps.maxRateLimitRequeues) {
+    if (err instanceof ModelRateLimited && !shadow && requeues < deps.maxRateLimitRequeues) {
       const delaySeconds = Math.min(900, Math.max(err.retryAfterSeconds, 2 ** requeues * 5));
       return {
         kind: 'requeue',
@@ -88,9 +106,6 @@ export async function inferStage(envelope: Envelope, deps: InferDeps): Promise<S
         delaySeconds,
         audit: { kind: 'rate_limited', data: { route: routeData, prompt: { hash: prompt.hash }, requeue: requeues + 1, delaySeconds } },
       };
-    }
-    if (route.path === 'shadow' && err instanceof SeamworkError) {
-      return refuse(err.code, err.message, {});
     }
     throw err;
   }
