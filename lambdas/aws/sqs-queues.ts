@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
@@ -24,7 +25,7 @@ export class SqsQueueSender implements QueueSender {
     if (bytes > INLINE_LIMIT_BYTES) {
       if (!this.payloadBucket) throw new ConfigurationError(`A ${bytes}-byte message needs the payload bucket, and SEAMWORK_PAYLOAD_BUCKET is not set.`);
       const id = (body as { decisionId?: string }).decisionId ?? 'unknown';
-      const key = `payloads/${id}/${queue}-${Date.now()}.json`;
+      const key = `payloads/${queue}/${id}/${randomUUID()}.json`;
       await s3Client().send(new PutObjectCommand({ Bucket: this.payloadBucket, Key: key, Body: text, ContentType: 'application/json' }));
       text = JSON.stringify({ seamworkPayloadRef: { bucket: this.payloadBucket, key, bytes } } satisfies PayloadPointer);
     }

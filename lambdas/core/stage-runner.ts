@@ -1,7 +1,7 @@
 import { headOf, sealRecord, type AuditRecord } from './audit-record.js';
 import type { QueueStage } from './config-keys.js';
 import type { Envelope, RejectionRecord } from './envelope.js';
-import { toSeamworkError, type SeamworkError } from './errors.js';
+import { SeamworkError, toSeamworkError } from './errors.js';
 import { METRICS } from './metrics.js';
 import type { AuditStore, MetricsSink, QueueSender } from './ports.js';
 import { metricsOf } from './record-metrics.js';
@@ -51,6 +51,26 @@ export async function runStage(
     return { status: 'done', outcome: 'dlq' };
   }
 
+  try {
+    return await handOn(stage, envelope, out, seal, ports);
+  } catch (caught) {
+    // The stage did its work but recording or handing it on failed. Before the last delivery,
+    // SQS redelivers; on the last one, park it ourselves so the DLQ message says why.
+    const err = toSeamworkError(caught);
+    if (delivery.attempt < delivery.maxReceiveCount) throw err;
+    await park(stage, envelope, new SeamworkError(err.code, `Handing on failed on the last delivery: ${err.message}`, err.retryable, { cause: err }), delivery, seal, ports);
+    return { status: 'done', outcome: 'dlq' };
+  }
+}
+
+/** Records the stage's outcome and sends the envelope where it goes next. */
+async function handOn(
+  stage: QueueStage,
+  envelope: Envelope,
+  out: StageOutcome,
+  seal: (kind: string, data: Record<string, unknown>) => AuditRecord,
+  ports: RunnerPorts,
+): Promise<RunResult> {
   switch (out.kind) {
     case 'forward': {
       const rec = seal(out.audit.kind, out.audit.data);

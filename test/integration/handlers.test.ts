@@ -87,7 +87,7 @@ describe('the handlers on the emulators, with the real SDKs', () => {
     expect(res.status).toBe(202);
     await stack.drain();
     const listed = await new S3Client({ endpoint: stack.emulators.endpoints.s3, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'l', secretAccessKey: 'l' } })
-      .send(new ListObjectsV2Command({ Bucket: stack.env.SEAMWORK_PAYLOAD_BUCKET, Prefix: `payloads/${res.body.decisionId}/` }));
+      .send(new ListObjectsV2Command({ Bucket: stack.env.SEAMWORK_PAYLOAD_BUCKET, Prefix: `payloads/validate/${res.body.decisionId}/` }));
     expect((listed.Contents ?? []).length).toBeGreaterThan(0);
     const records = await stack.records('support-triage', String(res.body.decisionId));
     const validated = records.find((r) => r.kind === 'validated')!;

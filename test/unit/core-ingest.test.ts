@@ -78,3 +78,21 @@ describe('ingestWebhook', () => {
     expect(second).toEqual({ status: 200, body: { status: 'duplicate', decisionId: first.body.decisionId } });
   });
 });
+
+describe('ingestWebhook on raw bytes', () => {
+  it('verifies the signature over the bytes as received, even when they are not valid UTF-8', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"id":"x","detail":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+    const signature = signZendesk(bytes, timestamp, secret);
+    const res = await ingestWebhook({ integration: 'support-triage', body: bytes, headers: { 'x-zendesk-webhook-signature': signature, 'x-zendesk-webhook-signature-timestamp': timestamp } }, deps());
+    // Past the signature (not 401): the body decodes to JSON with replacement characters and is accepted for validation.
+    expect(res.status).toBe(202);
+  });
+
+  it('does not echo body content in a malformed-JSON refusal', async () => {
+    const text = '{"email":"jane.doe@example.org", oops';
+    const signature = signZendesk(text, timestamp, secret);
+    const res = await ingestWebhook({ integration: 'support-triage', body: Buffer.from(text), headers: { 'x-zendesk-webhook-signature': signature, 'x-zendesk-webhook-signature-timestamp': timestamp } }, deps());
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).not.toContain('jane');
+  });
+});

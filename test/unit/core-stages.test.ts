@@ -201,6 +201,28 @@ describe('runStage', () => {
   });
 });
 
+describe('runStage when handing on fails', () => {
+  const run = (attempt: number) => {
+    const p = ports();
+    const sent = new MemoryQueues();
+    p.queues = { send: async (q, b, o) => { if (q === 'act') throw new SeamworkError('QUEUE_SEND_FAILED', 'SQS down', true); return sent.send(q, b, o); } } as MemoryQueues;
+    const res = runStage('verify', envelope({ stage: 'verify', path: 'ai', documents: docs, aiDecision: good, input: { ticketId: '1', requesterId: '1' } }),
+      { attempt, maxReceiveCount: 3 }, (e) => verifyStage(e, { integration: () => def }), p);
+    return { res, sent };
+  };
+
+  it('leaves the message for redelivery before the last delivery', async () => {
+    await expect(run(1).res).rejects.toThrow('SQS down');
+  });
+
+  it('parks the message with the reason on the last delivery', async () => {
+    const { res, sent } = run(3);
+    expect(await res).toEqual({ status: 'done', outcome: 'dlq' });
+    const [rejection] = sent.take('verify-dlq') as RejectionRecord[];
+    expect(rejection.reason).toMatch(/Handing on failed on the last delivery: SQS down/);
+  });
+});
+
 describe('metricsOf', () => {
   const rec = (kind: string, data: Record<string, unknown>) => sealRecord({ decisionId: 'd', integration: 'i', stage: 's', attempt: 1, kind, at: '', data }, null);
   it('counts retractions, tokens and cost from the records', () => {

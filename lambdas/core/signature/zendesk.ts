@@ -19,15 +19,19 @@ export const ZENDESK_TIMESTAMP_HEADER = 'x-zendesk-webhook-signature-timestamp';
 // and a signature check should not guess what a sender meant.
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
 
-/** Computes Zendesk's signature: base64 HMAC-SHA256 of `timestamp + body` keyed by `secret`. */
-export function signZendesk(body: string, timestamp: string, secret: string): string {
-  return createHmac('sha256', secret).update(timestamp + body, 'utf8').digest('base64');
+/**
+ * Computes Zendesk's signature: base64 HMAC-SHA256 of `timestamp + body` keyed by `secret`.
+ * The body is taken as bytes when given as a Buffer: the signature covers the raw delivery, and
+ * decoding invalid UTF-8 first would change what is verified.
+ */
+export function signZendesk(body: string | Buffer, timestamp: string, secret: string): string {
+  return createHmac('sha256', secret).update(timestamp, 'utf8').update(typeof body === 'string' ? Buffer.from(body, 'utf8') : body).digest('base64');
 }
 
 /** Options of {@link verifyZendesk}. */
 export interface VerifyZendeskOptions {
-  /** The raw body exactly as received (UTF-8); re-serialised JSON would not verify. */
-  body: string;
+  /** The raw body exactly as received (bytes, or a string taken as UTF-8); re-serialised JSON would not verify. */
+  body: string | Buffer;
   /** Request headers with lower-cased keys. */
   headers: Record<string, string>;
   /** Every currently valid signing secret; more than one during a rotation. */
@@ -62,7 +66,7 @@ export function verifyZendesk(opts: VerifyZendeskOptions): void {
   const signedAt = ISO_8601.test(timestamp.trim()) ? Date.parse(timestamp.trim()) : Number.NaN;
   if (Number.isNaN(signedAt)) {
     throw new SignatureInvalid(
-      `The ${ZENDESK_TIMESTAMP_HEADER} header "${timestamp.slice(0, 40)}" is not an ISO 8601 timestamp.`,
+      `The ${ZENDESK_TIMESTAMP_HEADER} header "${timestamp.slice(0, 40)}${timestamp.length > 40 ? '…' : ''}" is not an ISO 8601 timestamp.`,
     );
   }
   const skewSeconds = (now.getTime() - signedAt) / 1000;
@@ -70,7 +74,7 @@ export function verifyZendesk(opts: VerifyZendeskOptions): void {
     const by = Math.round(Math.abs(skewSeconds) - toleranceSeconds);
     const direction = skewSeconds > 0 ? 'older' : 'newer';
     throw new SignatureInvalid(
-      `The signature timestamp ${timestamp} is ${Math.round(Math.abs(skewSeconds))}s ${direction} than now, ` +
+      `The signature timestamp ${timestamp.slice(0, 40)} is ${Math.round(Math.abs(skewSeconds))}s ${direction} than now, ` +
         `outside the ${toleranceSeconds}s replay window by ${by}s.`,
       { detail: { skewSeconds, toleranceSeconds } },
     );

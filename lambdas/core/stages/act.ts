@@ -1,5 +1,5 @@
 import type { Envelope } from '../envelope.js';
-import { SeamworkError } from '../errors.js';
+import { SeamworkError, toSeamworkError } from '../errors.js';
 import type { ActionExecutor, ActionResult, TokenVault } from '../ports.js';
 import type { StageOutcome } from './types.js';
 
@@ -25,7 +25,15 @@ export async function actStage(envelope: Envelope, deps: ActDeps): Promise<Stage
     for (const a of verified.actions) results.push({ action: a.name, status: 'recorded', response: { params: a.params } });
   } else {
     const tokens = verified.actions.length > 0 ? await deps.vault.get(envelope.decisionId, deps.now()) : {};
-    for (const action of verified.actions) results.push(await deps.executor.execute(envelope.decisionId, action, tokens));
+    for (const action of verified.actions) {
+      try {
+        results.push(await deps.executor.execute(envelope.decisionId, action, tokens));
+      } catch (caught) {
+        // Keep what already ran in the record of the failure: the audit log must show it.
+        const err = toSeamworkError(caught);
+        throw new SeamworkError(err.code, err.message, err.retryable, { cause: err, detail: { ...err.detail, failedAction: action.name, completed: results } });
+      }
+    }
   }
   const shadow = (verified.shadowActions ?? []).map((a) => ({ action: a.name, status: 'recorded' as const, response: { params: a.params } }));
   return {

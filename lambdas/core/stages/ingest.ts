@@ -63,7 +63,7 @@ export async function ingestWebhook(req: WebhookRequest, deps: IngestDeps): Prom
   const text = req.body.toString('utf8');
   try {
     const secrets = await deps.secrets(def.source.secretName);
-    verifyZendesk({ body: text, headers: req.headers, secrets, now: deps.now(), toleranceSeconds: deps.toleranceSeconds });
+    verifyZendesk({ body: req.body, headers: req.headers, secrets, now: deps.now(), toleranceSeconds: deps.toleranceSeconds });
   } catch (err) {
     if (!(err instanceof SignatureInvalid)) throw err;
     deps.metrics.add(METRICS.WebhookRejected);
@@ -75,7 +75,9 @@ export async function ingestWebhook(req: WebhookRequest, deps: IngestDeps): Prom
     parsed = JSON.parse(text);
   } catch (err) {
     deps.metrics.add(METRICS.WebhookRejected);
-    return reject(400, 'MALFORMED_JSON', `The body is not valid JSON: ${(err as Error).message}.`);
+    // The parser's message quotes part of the body (it may hold PII): report the position only.
+    const position = /position (\d+)/.exec((err as Error).message)?.[1];
+    return reject(400, 'MALFORMED_JSON', `The body is not valid JSON${position ? ` (at byte ${position})` : ''}.`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     deps.metrics.add(METRICS.WebhookRejected);

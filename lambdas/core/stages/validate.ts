@@ -32,7 +32,8 @@ export async function validateStage(envelope: Envelope, deps: ValidateDeps): Pro
   try {
     body = JSON.parse(envelope.raw.body);
   } catch (err) {
-    throw new ContractViolation(`The body is not valid JSON: ${(err as Error).message}`, { contractVersion: version, pointer: '', cause: err });
+    const position = /position (\d+)/.exec((err as Error).message)?.[1];
+    throw new ContractViolation(`The body is not valid JSON${position ? ` (at byte ${position})` : ''}.`, { contractVersion: version, pointer: '', cause: err });
   }
   if (Array.isArray(body)) {
     throw new CardinalityViolation(`Expected one ${def.source.vendor} event per webhook, got an array of ${body.length}.`, { contractVersion: version, pointer: '' });
