@@ -18,6 +18,11 @@ export interface AlarmsProps {
    * @default 1
    */
   readonly errorThreshold?: number;
+  /**
+   * Rejections per 5 minutes into the infer, verify or act DLQ that roll a flag rollout back.
+   * @default 3
+   */
+  readonly dlqArrivalThreshold?: number;
 }
 
 /**
@@ -30,7 +35,13 @@ export class Alarms extends Construct {
   public readonly dlqAlarms: Record<string, cloudwatch.Alarm> = {};
   /** One alarm per function, by stage name. */
   public readonly errorAlarms: Record<string, cloudwatch.Alarm> = {};
-  /** Fires when any of the above does; the AppConfig rollback monitor. */
+  /**
+   * Rejections arriving in the DLQs of the stages a flag change can affect (infer, verify, act),
+   * as a rate: the DLQ depth alarms stay red until someone drains them, which must not keep
+   * rolling every later flag deployment back.
+   */
+  public readonly dlqArrivalAlarms: Record<string, cloudwatch.Alarm> = {};
+  /** Fires when an arrival or error alarm does; the AppConfig rollback monitor. */
   public readonly rollbackAlarm: cloudwatch.CompositeAlarm;
   /** The operations dashboard. */
   public readonly dashboard: cloudwatch.Dashboard;
@@ -61,10 +72,24 @@ export class Alarms extends Construct {
       });
     }
 
+    for (const name of ['infer', 'verify', 'act']) {
+      const dlq = props.queues[name]?.dlq;
+      if (!dlq) continue;
+      this.dlqArrivalAlarms[name] = new cloudwatch.Alarm(this, `DlqArrivals-${name}`, {
+        alarmDescription: `Seamwork: ${name} is rejecting decisions into its DLQ (rate); a flag rollout in progress is rolled back.`,
+        // The stages send rejection records themselves, so NumberOfMessagesSent counts them.
+        metric: dlq.metricNumberOfMessagesSent({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        threshold: props.dlqArrivalThreshold ?? 3,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
     this.rollbackAlarm = new cloudwatch.CompositeAlarm(this, 'Rollback', {
-      alarmDescription: 'Seamwork: a DLQ has messages or a function is failing. AppConfig rolls flag deployments back while this fires.',
+      alarmDescription: 'Seamwork: decisions are being rejected or a function is failing, now. AppConfig rolls a flag rollout back while this fires (the kill-switch strategy has no bake, so it is never rolled back).',
       alarmRule: cloudwatch.AlarmRule.anyOf(
-        ...Object.values(this.dlqAlarms),
+        ...Object.values(this.dlqArrivalAlarms),
         ...Object.values(this.errorAlarms),
       ),
     });

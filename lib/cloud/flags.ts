@@ -100,6 +100,11 @@ export class Flags extends Construct {
   public readonly deploymentStrategy: appconfig.DeploymentStrategy;
   /** The role AppConfig assumes to read the rollback alarm. */
   public readonly monitorRole: iam.Role;
+  /**
+   * All at once, no bake: for the kill switch. Nothing to monitor means nothing to roll back, so
+   * an alarm that is already firing (the reason for the kill) cannot undo it.
+   */
+  public readonly killSwitchStrategy: appconfig.DeploymentStrategy;
 
   constructor(scope: Construct, id: string, props: FlagsProps) {
     super(scope, id);
@@ -138,6 +143,11 @@ export class Flags extends Construct {
         deploymentDuration: Duration.minutes(minutes),
         finalBakeTime: Duration.minutes(bake),
       }),
+    });
+
+    this.killSwitchStrategy = new appconfig.DeploymentStrategy(this, 'KillSwitch', {
+      description: 'All at once, no bake: turning an integration off must not wait, nor be rolled back',
+      rolloutStrategy: appconfig.RolloutStrategy.linear({ growthFactor: 100, deploymentDuration: Duration.minutes(0), finalBakeTime: Duration.minutes(0) }),
     });
 
     this.configuration = new appconfig.HostedConfiguration(this, 'IntegrationFlags', {

@@ -366,6 +366,10 @@ export class SeamworkStack extends Stack {
       value: this.integrationSecret.secretArn,
     });
     new CfnOutput(this, 'ModelSecretArn', { description: 'Put {"anthropicApiKey":"..."} here', value: this.modelSecret.secretArn });
+    new CfnOutput(this, 'KillSwitchStrategyId', {
+      description: 'AppConfig deployment strategy for turning an integration off: all at once, never rolled back',
+      value: this.flags.killSwitchStrategy.deploymentStrategyId,
+    });
     new CfnOutput(this, 'FlagsProfile', {
       description: 'AppConfig application/environment/profile of the integration flags',
       value: `${FLAGS.application}/${FLAGS.environment}/${FLAGS.profile}`,

@@ -340,7 +340,7 @@ describe('SeamworkStack flags and alarms', () => {
     });
   });
 
-  it('alarms on each function error and folds every alarm into the rollback alarm', () => {
+  it('alarms on each function error and folds errors and DLQ arrival rates (not DLQ depth) into the rollback alarm', () => {
     const { stack } = built;
     for (const { fnId } of functions()) {
       built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -350,10 +350,17 @@ describe('SeamworkStack flags and alarms', () => {
       });
     }
     const rule = JSON.stringify(resources[logicalId(stack, stack.alarms.rollbackAlarm)].Properties.AlarmRule);
-    for (const [, alarm] of Object.entries({ ...stack.alarms.dlqAlarms, ...stack.alarms.errorAlarms })) {
+    for (const [, alarm] of Object.entries({ ...stack.alarms.dlqArrivalAlarms, ...stack.alarms.errorAlarms })) {
       expect(rule).toContain(logicalId(stack, alarm));
     }
+    expect(Object.keys(stack.alarms.dlqArrivalAlarms).sort()).toEqual(['act', 'infer', 'verify']);
+    // A DLQ waiting to be drained must not keep rolling every later flag change back.
+    for (const alarm of Object.values(stack.alarms.dlqAlarms)) expect(rule).not.toContain(logicalId(stack, alarm));
     expect(ofType('AWS::CloudWatch::Dashboard')).toHaveLength(1);
+  });
+
+  it('has a kill-switch deployment strategy that deploys at once with no bake, so nothing can roll it back', () => {
+    built.template.hasResourceProperties('AWS::AppConfig::DeploymentStrategy', { DeploymentDurationInMinutes: 0, FinalBakeTimeInMinutes: 0, GrowthFactor: 100 });
   });
 
   it('outputs the webhook URL, every queue URL and the audit bucket name', () => {
