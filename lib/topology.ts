@@ -84,6 +84,12 @@ export const STAGE_SPECS: Record<QueueStage, StageSpec> = {
   },
 };
 
+/**
+ * The review queue: read by people and their tools, so a message is received many times without
+ * anything being wrong (SQS's maximum receive count before its DLQ), and kept as long as SQS allows.
+ */
+export const REVIEW_SPEC = { visibilityTimeoutSeconds: 300, maxReceiveCount: 1000, retentionDays: 14, oldestAgeAlarmHours: 24 } as const;
+
 /** Every queue Seamwork declares, with its DLQ: the four stage queues and the review queue. */
 export const QUEUES = [...QUEUE_STAGES, REVIEW_QUEUE] as const;
 export type QueueName = (typeof QUEUES)[number];

@@ -1,5 +1,6 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { sqsClient } from '../../lambdas/aws/clients.js';
+import { readMessageBody } from '../../lambdas/aws/sqs-queues.js';
 import { ENV } from '../../lambdas/core/config-keys.js';
 import type { RejectionRecord } from '../../lambdas/core/envelope.js';
 import { QUEUES, dlqName } from '../topology.js';
@@ -9,7 +10,9 @@ import { useLocalState } from './state.js';
 /**
  * `seamwork queues [<queue>]`: every queue's depth, or a peek at up to 10 messages of one queue
  * (the review queue, a DLQ): decision id, code and reason. Peeking does not consume: the
- * messages stay visible (VisibilityTimeout 0).
+ * messages stay visible (VisibilityTimeout 0). A peek is still a receive and counts towards a
+ * queue's maxReceiveCount: harmless for the review queue and the DLQs (which have none to speak of),
+ * so the stage queues are refused.
  */
 export async function queuesCommand(queue: string | undefined): Promise<number> {
   useLocalState();
@@ -30,11 +33,15 @@ export async function queuesCommand(queue: string | undefined): Promise<number> 
     console.error(`No queue "${queue}" (queues: ${names.join(', ')}).`);
     return 2;
   }
+  if (queue !== 'review' && !queue.endsWith('-dlq')) {
+    console.error(`Peeking at ${queue} would count as a delivery and push its messages towards the DLQ; peek at review or a DLQ.`);
+    return 2;
+  }
   const res = await sqsClient().send(new ReceiveMessageCommand({ QueueUrl: urlOf(queue), MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 0 }));
   const messages = res.Messages ?? [];
   if (messages.length === 0) console.log(`${queue} is empty.`);
   for (const m of messages) {
-    const body = JSON.parse(m.Body ?? '{}') as Partial<RejectionRecord> & { decisionId?: string; stage?: string };
+    const body = await readMessageBody<Partial<RejectionRecord> & { decisionId?: string; stage?: string }>({ body: m.Body ?? '{}' });
     console.log(`${cell(body.decisionId ?? '?', 26)} ${cell(body.stage ?? '', 9)} ${cell(body.code ?? '', 26)} ${body.reason ?? '(a stage envelope, not a rejection record)'}`);
   }
   return 0;

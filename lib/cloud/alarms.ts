@@ -23,6 +23,11 @@ export interface AlarmsProps {
    * @default 3
    */
   readonly dlqArrivalThreshold?: number;
+  /**
+   * Hours a review item may wait before an alarm fires.
+   * @default 24
+   */
+  readonly reviewAgeHours?: number;
 }
 
 /**
@@ -41,6 +46,8 @@ export class Alarms extends Construct {
    * rolling every later flag deployment back.
    */
   public readonly dlqArrivalAlarms: Record<string, cloudwatch.Alarm> = {};
+  /** Review items waiting longer than a person should take. */
+  public readonly reviewAgeAlarm?: cloudwatch.Alarm;
   /** Fires when an arrival or error alarm does; the AppConfig rollback monitor. */
   public readonly rollbackAlarm: cloudwatch.CompositeAlarm;
   /** The operations dashboard. */
@@ -66,6 +73,18 @@ export class Alarms extends Construct {
         alarmDescription: `Seamwork: the ${stage} function is failing invocations.`,
         metric: fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
         threshold: props.errorThreshold ?? 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    const review = props.queues.review?.queue;
+    if (review) {
+      this.reviewAgeAlarm = new cloudwatch.Alarm(this, 'ReviewWaiting', {
+        alarmDescription: `Seamwork: a decision has waited in the review queue for over ${props.reviewAgeHours ?? 24} hours; a person must look.`,
+        metric: review.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(15), statistic: cloudwatch.Stats.MAXIMUM }),
+        threshold: (props.reviewAgeHours ?? 24) * 3600,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,

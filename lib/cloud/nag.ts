@@ -38,7 +38,7 @@ export function acknowledgeSeamworkFindings(stack: SeamworkStack): NagAcknowledg
     acks.push({ path: scope.node.path.replace(`${stack.node.path}/`, ''), id, reason });
   };
 
-  for (const secret of [stack.integrationSecret, stack.modelSecret]) {
+  for (const secret of [stack.signingSecret, stack.connectorSecret, stack.modelSecret]) {
     ack(
       secret,
       'AwsSolutions-SMG4',

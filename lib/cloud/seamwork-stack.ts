@@ -11,7 +11,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV, QUEUE_STAGES, REVIEW_QUEUE, type StageName } from '../../lambdas/core/config-keys.js';
-import { BUCKETS, FLAGS, INGEST, QUEUES, STAGE_SPECS, TABLES, type QueueName, type TableName } from '../topology.js';
+import { BUCKETS, FLAGS, INGEST, REVIEW_SPEC, QUEUES, STAGE_SPECS, TABLES, type QueueName, type TableName } from '../topology.js';
 import { Alarms } from './alarms.js';
 import { AuditBucket } from './audit-bucket.js';
 import { FLAGS_URL, Flags, appConfigExtensionLayer } from './flags.js';
@@ -52,10 +52,6 @@ const TABLE_ACTIONS: Record<TableAccess, string[]> = {
   ],
 };
 
-/** Messages parked for human review may be retried this many times by the review tooling. */
-export const REVIEW_MAX_RECEIVE_COUNT = 5;
-/** Visibility timeout of the review queue: long enough for a person's tool to act on a message. */
-export const REVIEW_VISIBILITY_TIMEOUT_SECONDS = 300;
 
 /** Props of {@link SeamworkStack}. */
 export interface SeamworkStackProps extends StackProps {
@@ -126,8 +122,10 @@ export class SeamworkStack extends Stack {
   public readonly audit: AuditBucket;
   /** Oversized payloads, by reference. */
   public readonly payloadBucket: s3.Bucket;
-  /** Webhook signing secrets and connector credentials. */
-  public readonly integrationSecret: secretsmanager.Secret;
+  /** Webhook signing secrets: read by ingest only. */
+  public readonly signingSecret: secretsmanager.Secret;
+  /** Connector credentials (Zendesk, Slack): read by act only, so no stage can both verify and forge. */
+  public readonly connectorSecret: secretsmanager.Secret;
   /** The model provider's API key. */
   public readonly modelSecret: secretsmanager.Secret;
   /** AppConfig flags. */
@@ -168,8 +166,11 @@ export class SeamworkStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    this.integrationSecret = new secretsmanager.Secret(this, 'IntegrationSecret', {
-      description: 'Seamwork: webhook signing secrets and connector credentials, JSON keyed by integration',
+    this.signingSecret = new secretsmanager.Secret(this, 'SigningSecret', {
+      description: 'Seamwork: webhook signing secrets, {"webhooks":{"<secretName>":["current","previous"]}}',
+    });
+    this.connectorSecret = new secretsmanager.Secret(this, 'ConnectorSecret', {
+      description: 'Seamwork: connector credentials, {"zendesk":{"email","apiToken"},"slack":{"webhookPath"}}',
     });
     this.modelSecret = new secretsmanager.Secret(this, 'ModelSecret', {
       description: 'Seamwork: the model provider API key',
@@ -206,8 +207,9 @@ export class SeamworkStack extends Stack {
     }
 
     const review = new SeamworkQueue(this, 'Review', {
-      visibilityTimeoutSeconds: REVIEW_VISIBILITY_TIMEOUT_SECONDS,
-      maxReceiveCount: REVIEW_MAX_RECEIVE_COUNT,
+      visibilityTimeoutSeconds: REVIEW_SPEC.visibilityTimeoutSeconds,
+      maxReceiveCount: REVIEW_SPEC.maxReceiveCount,
+      retention: Duration.days(REVIEW_SPEC.retentionDays),
     });
     this.queues = {} as Record<QueueName, { queue: sqs.Queue; dlq: sqs.Queue }>;
     for (const name of QUEUES) {
@@ -242,14 +244,14 @@ export class SeamworkStack extends Stack {
         role: this.ingest.role,
         sendsTo: INGEST.sendsTo,
         tables: INGEST.tables,
-        secret: this.integrationSecret,
+        secret: this.signingSecret,
       },
       ...QUEUE_STAGES.map((stage) => {
         const spec = STAGE_SPECS[stage];
         if (spec.callsModel && spec.callsConnectors) {
           throw new Error(`${stage}: one ${ENV.SECRETS_ARN} cannot name both the model and the connector secret`);
         }
-        const secret = spec.callsModel ? this.modelSecret : spec.callsConnectors ? this.integrationSecret : undefined;
+        const secret = spec.callsModel ? this.modelSecret : spec.callsConnectors ? this.connectorSecret : undefined;
         return { stage, fn: this.stages[stage].fn, role: this.stages[stage].role, sendsTo: spec.sendsTo, tables: spec.tables, secret };
       }),
     ];
@@ -345,6 +347,7 @@ export class SeamworkStack extends Stack {
       queues: this.queues,
       functions: Object.fromEntries(wiring.map((w) => [w.stage, w.fn])),
       api: this.api,
+      reviewAgeHours: REVIEW_SPEC.oldestAgeAlarmHours,
     });
     this.flags = new Flags(this, 'Flags', { rollbackAlarm: this.alarms.rollbackAlarm });
     for (const stage of QUEUE_STAGES) {
@@ -361,10 +364,8 @@ export class SeamworkStack extends Stack {
       new CfnOutput(this, `DlqUrl-${name}`, { value: this.queues[name].dlq.queueUrl });
     }
     new CfnOutput(this, 'AuditBucketName', { value: this.audit.bucket.bucketName });
-    new CfnOutput(this, 'IntegrationSecretArn', {
-      description: 'Put webhook signing secrets and connector credentials here (JSON; see the README)',
-      value: this.integrationSecret.secretArn,
-    });
+    new CfnOutput(this, 'SigningSecretArn', { description: 'Put webhook signing secrets here (JSON; see the README)', value: this.signingSecret.secretArn });
+    new CfnOutput(this, 'ConnectorSecretArn', { description: 'Put connector credentials here (JSON; see the README)', value: this.connectorSecret.secretArn });
     new CfnOutput(this, 'ModelSecretArn', { description: 'Put {"anthropicApiKey":"..."} here', value: this.modelSecret.secretArn });
     new CfnOutput(this, 'KillSwitchStrategyId', {
       description: 'AppConfig deployment strategy for turning an integration off: all at once, never rolled back',

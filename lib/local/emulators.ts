@@ -9,7 +9,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { ENV } from '../../lambdas/core/config-keys.js';
 import {
-  BUCKETS, QUEUES, STAGE_SPECS, TABLES, dlqName,
+  BUCKETS, QUEUES, REVIEW_SPEC, STAGE_SPECS, TABLES, dlqName,
   type BucketName, type QueueName, type TableName,
 } from '../topology.js';
 
@@ -19,15 +19,10 @@ export const LOCAL_REGION = 'us-east-1';
 /** Dummy credentials: the emulators accept any, the SDK insists on some. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
-/**
- * Settings of the review queue, which has no stage (a human reads it). The topology declares
- * none, so these are the SQS default visibility timeout and the review redrive count.
- */
-const REVIEW_QUEUE_SETTINGS = { visibilityTimeoutSeconds: 30, maxReceiveCount: 5 } as const;
 
 /** Visibility timeout and redrive count of a queue, from the topology. */
 export function queueSettings(queue: QueueName): { visibilityTimeoutSeconds: number; maxReceiveCount: number } {
-  if (queue === 'review') return REVIEW_QUEUE_SETTINGS;
+  if (queue === 'review') return { visibilityTimeoutSeconds: REVIEW_SPEC.visibilityTimeoutSeconds, maxReceiveCount: REVIEW_SPEC.maxReceiveCount };
   const spec = STAGE_SPECS[queue];
   return { visibilityTimeoutSeconds: spec.visibilityTimeoutSeconds, maxReceiveCount: spec.maxReceiveCount };
 }

@@ -2,9 +2,9 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV, QUEUE_STAGES, REVIEW_QUEUE, STAGES } from '../../lambdas/core/config-keys.js';
 import { FLAG_OFF, FlagsDocumentSchema } from '../../lambdas/core/flags.js';
-import { REVIEW_MAX_RECEIVE_COUNT } from '../../lib/cloud/seamwork-stack.js';
+
 import { FLAGS_URL } from '../../lib/cloud/flags.js';
-import { BUCKETS, FLAGS, INGEST, QUEUES, STAGE_SPECS, TABLES, type QueueName } from '../../lib/topology.js';
+import { BUCKETS, FLAGS, INGEST, QUEUES, REVIEW_SPEC, STAGE_SPECS, TABLES, type QueueName } from '../../lib/topology.js';
 import { logicalId, synthSeamwork } from './synth.js';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
@@ -45,7 +45,7 @@ describe('SeamworkStack queues', () => {
   it.each(QUEUES.map((q) => [q]))('redrives %s to its DLQ after the topology maxReceiveCount', (name: QueueName) => {
     const { stack } = built;
     const { queue, dlq } = stack.queues[name];
-    const expected = name === REVIEW_QUEUE ? REVIEW_MAX_RECEIVE_COUNT : STAGE_SPECS[name].maxReceiveCount;
+    const expected = name === REVIEW_QUEUE ? REVIEW_SPEC.maxReceiveCount : STAGE_SPECS[name].maxReceiveCount;
     const props = resources[logicalId(stack, queue)].Properties;
 
     expect(props.RedrivePolicy).toEqual({
@@ -223,6 +223,15 @@ describe('SeamworkStack least privilege', () => {
     expect(statementsOfRole(verify.roleId).flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
   });
 
+  it('lets each secret be read by one stage only: signing by ingest, connectors by act, the model key by infer', () => {
+    const { stack } = built;
+    const readers = (secretId: string) =>
+      functions().filter(({ roleId }) => statementsOfRole(roleId).some((st) => actionsOf(st).includes('secretsmanager:GetSecretValue') && JSON.stringify(st.Resource).includes(secretId))).map((f) => f.stage);
+    expect(readers(logicalId(stack, stack.signingSecret))).toEqual(['ingest']);
+    expect(readers(logicalId(stack, stack.connectorSecret))).toEqual(['act']);
+    expect(readers(logicalId(stack, stack.modelSecret))).toEqual(['infer']);
+  });
+
   it('lets functions append to the audit bucket and check a key, never delete or decrypt', () => {
     const { stack } = built;
     const auditId = logicalId(stack, stack.audit.bucket);
@@ -357,6 +366,11 @@ describe('SeamworkStack flags and alarms', () => {
     // A DLQ waiting to be drained must not keep rolling every later flag change back.
     for (const alarm of Object.values(stack.alarms.dlqAlarms)) expect(rule).not.toContain(logicalId(stack, alarm));
     expect(ofType('AWS::CloudWatch::Dashboard')).toHaveLength(1);
+  });
+
+  it('denies any put to the audit bucket that is not a conditional If-None-Match write', () => {
+    const policies = ofType('AWS::S3::BucketPolicy').map(([, p]) => JSON.stringify(p.Properties.PolicyDocument));
+    expect(policies.some((p) => p.includes('DenyUnconditionalPuts') && p.includes('"s3:if-none-match":"true"'))).toBe(true);
   });
 
   it('has a kill-switch deployment strategy that deploys at once with no bake, so nothing can roll it back', () => {
