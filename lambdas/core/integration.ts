@@ -78,6 +78,11 @@ export interface GroundingPolicy {
   onUnfoundQuote: 'retract' | 'review';
   /** At least this many verified quotes must remain, else the decision goes to review. */
   minEvidence: number;
+  /**
+   * Free-text output fields whose numbers must all appear in the sources (closed book); a number
+   * from nowhere sends the decision to review. @default none
+   */
+  numbersInFields?: string[];
 }
 
 /** Per-field comparison used by the eval. */

@@ -117,7 +117,7 @@ describe('the local pipeline, end to end', () => {
     for (const r of acted) {
       const records = await stack.records('support-triage', r.decisionId!);
       const checks = records.find((x) => x.kind === 'verified')!.data.checks as CheckResult[];
-      expect(checks.map((c) => c.check)).toEqual(['output-schema', 'quote-exists', 'min-evidence', 'confidence-floor']);
+      expect(checks.map((c) => c.check)).toEqual(['output-schema', 'quote-exists', 'min-evidence', 'numbers-in-sources', 'confidence-floor']);
       expect(checks.every((c) => c.verdict === 'pass' || c.verdict === 'retracted')).toBe(true);
     }
     // One Zendesk update per acted decision, and none for anything else.

@@ -45,7 +45,7 @@ describe('checkDecision', () => {
   it('passes a schema-valid, grounded, confident decision', () => {
     const v = checkDecision(def, good, docs);
     expect(v.blocked).toBeUndefined();
-    expect(v.checks.map((c) => c.verdict)).toEqual(['pass', 'pass', 'pass', 'pass']);
+    expect(v.checks.map((c) => c.verdict)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass']);
   });
 
   it('sends a schema failure to the DLQ with a JSON pointer', () => {

@@ -1,6 +1,7 @@
 import type { CheckResult, Envelope } from '../envelope.js';
 import { OutputSchemaViolation, SeamworkError } from '../errors.js';
 import { MAX_ACTIONS_PER_DECISION } from '../time-budgets.js';
+import { verifyNumbers } from '../grounding/numbers-in-sources.js';
 import { verifyQuotes } from '../grounding/quote-exists.js';
 import type { Evidence, IntegrationDefinition, SourceDocument } from '../integration.js';
 import { toPointer } from './validate.js';
@@ -69,6 +70,19 @@ export function checkDecision(def: IntegrationDefinition, candidate: unknown, do
     return { decision, checks, retracted, blocked: { to: 'review', code: 'INSUFFICIENT_EVIDENCE', reason: checks.at(-1)!.detail } };
   }
   checks.push({ check: 'min-evidence', verdict: 'pass', detail: `${quotes.found.length} verified quotes (policy: ${policy.minEvidence}).` });
+
+  if (policy.numbersInFields?.length) {
+    const unsupported = verifyNumbers(Object.fromEntries(policy.numbersInFields.map((f) => [f, decision[f]])), documents);
+    if (unsupported.length > 0) {
+      checks.push({
+        check: 'numbers-in-sources', verdict: 'fail',
+        detail: `${unsupported.map((u) => `"${u.number}" in ${u.field}`).join(', ')} appear${unsupported.length === 1 ? 's' : ''} in no source document.`,
+        data: { unsupported },
+      });
+      return { decision, checks, retracted, blocked: { to: 'review', code: 'UNGROUNDED_NUMBER', reason: checks.at(-1)!.detail } };
+    }
+    checks.push({ check: 'numbers-in-sources', verdict: 'pass', detail: `Every number in ${policy.numbersInFields.join(', ')} appears in the sources.` });
+  }
 
   const confidence = Number(decision.confidence);
   if (!(confidence >= policy.minConfidence)) {

@@ -83,7 +83,7 @@ export const supportTriage = defineIntegration<TicketInput, TriageDecision>({
     schema: TriageDecision,
     abstainOutcome: ABSTAIN_OUTCOME,
   },
-  grounding: { minConfidence: 0.5, onUnfoundQuote: 'retract', minEvidence: 1 },
+  grounding: { minConfidence: 0.5, onUnfoundQuote: 'retract', minEvidence: 1, numbersInFields: ['summary', 'escalation_reason'] },
   baseline: triageByKeywords,
   actions: triageActions,
   eval: {
