@@ -55,7 +55,7 @@ export const INGEST = {
   memoryMb: 256,
   maxBodyBytes: 256 * 1024,
   sendsTo: ['validate'] as QueueStage[],
-  tables: ['dedupe'] as TableName[],
+  tables: ['dedupe', 'vault'] as TableName[],
 } as const;
 
 /** The queue stages, in pipeline order. */

@@ -134,4 +134,18 @@ export class DynamoTokenVault implements TokenVault {
     if (!res.Item || Number(res.Item.expiresAt) < epoch(now)) return {};
     return res.Item.tokens as Record<string, string>;
   }
+
+  async putBodyKey(decisionId: string, key: Buffer, ttlSeconds: number, now: Date): Promise<void> {
+    try {
+      await dynamoClient().send(new PutCommand({ TableName: this.table, Item: { pk: `bodykey#${decisionId}`, key: key.toString('base64'), expiresAt: epoch(now) + ttlSeconds } }));
+    } catch (err) {
+      throw storeError('Body key write failed', err);
+    }
+  }
+
+  async getBodyKey(decisionId: string, now: Date): Promise<Buffer | undefined> {
+    const res = await dynamoClient().send(new GetCommand({ TableName: this.table, Key: { pk: `bodykey#${decisionId}` }, ConsistentRead: true }));
+    if (!res.Item || Number(res.Item.expiresAt) < epoch(now)) return undefined;
+    return Buffer.from(String(res.Item.key), 'base64');
+  }
 }

@@ -58,6 +58,14 @@ export class MemoryTokenVault implements TokenVault {
     const item = this.items.get(decisionId);
     return item && item.expiresAt >= now.getTime() ? { ...item.tokens } : {};
   }
+  private readonly keys = new Map<string, { key: Buffer; expiresAt: number }>();
+  async putBodyKey(decisionId: string, key: Buffer, ttlSeconds: number, now: Date): Promise<void> {
+    this.keys.set(decisionId, { key: Buffer.from(key), expiresAt: now.getTime() + ttlSeconds * 1000 });
+  }
+  async getBodyKey(decisionId: string, now: Date): Promise<Buffer | undefined> {
+    const item = this.keys.get(decisionId);
+    return item && item.expiresAt >= now.getTime() ? Buffer.from(item.key) : undefined;
+  }
 }
 
 /** Records actions instead of executing them; repeats are reported as duplicates. */

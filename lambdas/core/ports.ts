@@ -80,10 +80,16 @@ export interface ModelPort {
   invoke(prompt: BuiltPrompt): Promise<ModelResult>;
 }
 
-/** PII token vault: originals of redaction tokens, for actions that need them. */
+/**
+ * PII vault: originals of redaction tokens (for actions that need them) and the key of each
+ * decision's sealed raw body. Everything here expires; expiry erases.
+ */
 export interface TokenVault {
   put(decisionId: string, tokens: Record<string, string>, ttlSeconds: number, now: Date): Promise<void>;
   get(decisionId: string, now: Date): Promise<Record<string, string>>;
+  putBodyKey(decisionId: string, key: Buffer, ttlSeconds: number, now: Date): Promise<void>;
+  /** The key, or undefined once it expired or was erased. */
+  getBodyKey(decisionId: string, now: Date): Promise<Buffer | undefined>;
 }
 
 /** What executing one action did. */

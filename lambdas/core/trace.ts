@@ -80,7 +80,7 @@ export function renderTrace(records: AuditRecord[]): string {
     const d = r.data as Record<string, any>;
     switch (r.kind) {
       case 'accepted':
-        lines.push(`     vendor event ${d.vendorEventId}, tenant ${d.tenant}; raw delivery kept (${d.bytes} bytes, with the signature headers; \`trace --json\` has it base64)`);
+        lines.push(`     vendor event ${d.vendorEventId}, tenant ${d.tenant}; raw delivery sealed (${d.bytes} bytes, sha256 ${String(d.body?.sha256 ?? '').slice(0, 16)}…, key in the vault until it expires) with the signature headers`);
         break;
       case 'validated':
         lines.push(`     contract ${d.contractVersion}; redacted ${redactions(d.redacted)}; window ${d.window?.totalTokens}/${d.window?.budgetTokens} tokens${d.window?.dropped?.length ? `, dropped ${short(d.window.dropped)}` : ''}`);

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ingestWebhook } from '../core/stages/ingest.js';
+import { RETENTION_SECONDS } from '../core/time-budgets.js';
 import { PowertoolsMetricsSink } from '../aws/metrics.js';
 import { Wiring } from '../aws/wiring.js';
 import { getIntegration } from '../integrations/index.js';
@@ -19,7 +20,7 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
     const res = await ingestWebhook(
       { integration: event.pathParameters?.integration ?? '', body, headers },
       {
-        integration: getIntegration, secrets: wiring.secrets, dedupe: wiring.dedupe, audit: wiring.audit, queues: wiring.queues, metrics: sink,
+        integration: getIntegration, secrets: wiring.secrets, dedupe: wiring.dedupe, vault: wiring.vault, rawBodyTtlSeconds: RETENTION_SECONDS, audit: wiring.audit, queues: wiring.queues, metrics: sink,
         now: () => new Date(), maxBodyBytes: wiring.config.maxBodyBytes, toleranceSeconds: wiring.config.toleranceSeconds,
         defaultTenant: wiring.config.defaultTenant, dedupeTtlSeconds: 7 * 24 * 3600,
       },

@@ -31,7 +31,7 @@ export type TableAccess = 'read' | 'write' | 'readWrite';
 export const TABLE_ACCESS: Partial<Record<StageName, Partial<Record<TableName, TableAccess>>>> = {
   // The dedupe claim is a conditional put; on a duplicate it reads the first claim's decision id,
   // and it deletes its claim when the enqueue fails.
-  ingest: { dedupe: 'readWrite' },
+  ingest: { dedupe: 'readWrite', vault: 'write' }, // vault: the key of the sealed raw body
   validate: { vault: 'write' },
   infer: { ledger: 'readWrite' },
   act: { idempotency: 'readWrite', vault: 'read' },

@@ -15,6 +15,7 @@ import { supportTriage } from '../../lambdas/integrations/support-triage/index.j
 import { sendSamples, localSecret, type SampleResult } from '../../lib/cli/start.js';
 import { deliver, loadFixtures, vendorHeaders } from '../../lib/local/fixtures.js';
 import { startTestStack } from '../support/local-stack.js';
+import { rawBodyOf } from '../support/raw-body.js';
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
 
@@ -78,7 +79,7 @@ describe('the local pipeline, end to end', () => {
   it('never puts raw PII into a prompt (invariant 4)', async () => {
     for (const r of results.filter((x) => x.fixture.startsWith('pii-'))) {
       const records = await stack.records('support-triage', r.decisionId!);
-      const raw = Buffer.from(String(records.find((x) => x.kind === 'accepted')!.data.bodyBase64), 'base64').toString('utf8');
+      const raw = await rawBodyOf(stack.env.SEAMWORK_TABLE_VAULT, records);
       const description = JSON.parse(raw).detail.description as string;
       expect(containsPii(description).length).toBeGreaterThan(0); // the fixture really carries PII
       const inferred = records.find((x) => x.kind === 'inferred')!;
@@ -91,7 +92,7 @@ describe('the local pipeline, end to end', () => {
   it('restores vault tokens only inside the Zendesk call, never in the audit or the queues', async () => {
     const r = results.find((x) => x.fixture === 'pii-email-address')!;
     const records = await stack.records('support-triage', r.decisionId!);
-    const raw = Buffer.from(String(records.find((x) => x.kind === 'accepted')!.data.bodyBase64), 'base64').toString('utf8');
+    const raw = await rawBodyOf(stack.env.SEAMWORK_TABLE_VAULT, records);
     const email = /[\w.+-]+@[\w-]+\.[\w.]+/.exec(JSON.parse(raw).detail.description)![0];
     const verified = records.find((x) => x.kind === 'verified')!;
     expect(JSON.stringify(verified.data.actions)).toContain('[EMAIL_1]'); // the action carries the token…
@@ -105,7 +106,7 @@ describe('the local pipeline, end to end', () => {
   it('never sends a card number to a connector, and nothing restored to Slack', async () => {
     const r = results.find((x) => x.fixture === 'pii-card-number')!;
     const records = await stack.records('support-triage', r.decisionId!);
-    const raw = JSON.parse(Buffer.from(String(records.find((x) => x.kind === 'accepted')!.data.bodyBase64), 'base64').toString('utf8'));
+    const raw = JSON.parse(await rawBodyOf(stack.env.SEAMWORK_TABLE_VAULT, records));
     const digits = (raw.detail.description as string).replace(/\D/g, '');
     expect(digits).toContain('4111111111111111'); // the fixture carries the card
     for (const q of stack.connectors.requests()) expect(JSON.stringify(q.body).replace(/\D/g, '')).not.toContain('4111111111111111');
@@ -206,7 +207,9 @@ describe('the local pipeline, end to end', () => {
       expect(s.chainOk).toBe(true);
       const accepted = records.find((x) => x.kind === 'accepted')!;
       const fx = loadFixtures(supportTriage).find((f) => f.name === r.fixture)!;
-      expect(Buffer.from(String(accepted.data.bodyBase64), 'base64').toString('utf8')).toBe(fx.body);
+      expect(await rawBodyOf(stack.env.SEAMWORK_TABLE_VAULT, records)).toBe(fx.body);
+      // The audit log itself holds only ciphertext and the hash: erasing the key erases the body.
+      expect(JSON.stringify(accepted.data)).not.toContain(JSON.parse(fx.body).detail?.description?.slice(0, 30) ?? '\u0000');
       const text = renderTrace(records);
       expect(text).toContain(`outcome  ${s.outcome}`);
       if (s.outcome === 'acted') {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryAuditStore, MemoryMetrics, MemoryQueues } from '../../lambdas/core/memory-ports.js';
+import { MemoryAuditStore, MemoryMetrics, MemoryQueues, MemoryTokenVault } from '../../lambdas/core/memory-ports.js';
 import type { DedupeClaim, DedupeStore } from '../../lambdas/core/ports.js';
 import { signZendesk } from '../../lambdas/core/signature/zendesk.js';
 import { ingestWebhook, type IngestDeps } from '../../lambdas/core/stages/ingest.js';
@@ -36,7 +36,7 @@ const request = () => ({
 
 function deps(over: Partial<IngestDeps> = {}): IngestDeps {
   return {
-    integration: (n) => (n === 'support-triage' ? supportTriage : undefined), secrets: async () => [secret], dedupe: new MemoryDedupe(),
+    integration: (n) => (n === 'support-triage' ? supportTriage : undefined), secrets: async () => [secret], dedupe: new MemoryDedupe(), vault: new MemoryTokenVault(), rawBodyTtlSeconds: 3600,
     audit: new MemoryAuditStore(), queues: new MemoryQueues(), metrics: new MemoryMetrics(), now: () => now,
     maxBodyBytes: 256 * 1024, toleranceSeconds: 300, defaultTenant: 'default', dedupeTtlSeconds: 3600, ...over,
   };

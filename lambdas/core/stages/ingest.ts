@@ -4,7 +4,8 @@ import type { Envelope } from '../envelope.js';
 import { SignatureInvalid } from '../errors.js';
 import type { IntegrationDefinition } from '../integration.js';
 import { METRICS } from '../metrics.js';
-import type { AuditStore, DedupeStore, MetricsSink, QueueSender } from '../ports.js';
+import type { AuditStore, DedupeStore, MetricsSink, QueueSender, TokenVault } from '../ports.js';
+import { sealBody } from '../sealed-body.js';
 import { verifyZendesk } from '../signature/zendesk.js';
 
 /** A webhook delivery as the HTTP layer saw it. */
@@ -28,6 +29,10 @@ export interface IngestDeps {
   /** Active signing secrets for a secret name (two during a rotation). */
   secrets(name: string): Promise<string[]>;
   dedupe: DedupeStore;
+  /** Holds the key of the sealed raw body (the audit log keeps only ciphertext and a hash). */
+  vault: TokenVault;
+  /** How long the raw body stays readable (re-verifiable); afterwards only its hash remains. */
+  rawBodyTtlSeconds: number;
   audit: AuditStore;
   queues: QueueSender;
   metrics: MetricsSink;
@@ -39,8 +44,8 @@ export interface IngestDeps {
   newDecisionId?: () => string;
 }
 
-/** Headers that must never be stored: credentials, not evidence. */
-const SECRET_HEADERS = new Set(['authorization', 'cookie', 'x-api-key', 'proxy-authorization']);
+/** Headers that must never be stored: credentials, and the sender's address (PII), not evidence. */
+const SECRET_HEADERS = new Set(['authorization', 'cookie', 'x-api-key', 'proxy-authorization', 'x-forwarded-for', 'x-real-ip', 'forwarded', 'true-client-ip', 'cf-connecting-ip']);
 
 /** A time-sortable, unguessable decision id: `dec_<ms base36><48 random bits hex>`. */
 export function newDecisionId(now = Date.now()): string {
@@ -125,10 +130,12 @@ async function accept(
 ): Promise<WebhookResponse> {
   const tenant = def.source.tenant(parsed) ?? deps.defaultTenant;
   const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !SECRET_HEADERS.has(k)));
+  const { sealed, key } = sealBody(req.body);
+  await deps.vault.putBodyKey(decisionId, key, deps.rawBodyTtlSeconds, now);
   const record = sealRecord(
     {
       decisionId, integration: def.name, stage: 'ingest', attempt: 1, kind: 'accepted', at: now.toISOString(),
-      data: { vendor: def.source.vendor, vendorEventId: eventId, tenant, bytes: req.body.length, bodyBase64: req.body.toString('base64'), headers },
+      data: { vendor: def.source.vendor, vendorEventId: eventId, tenant, bytes: req.body.length, body: sealed, headers },
     },
     null,
   );
