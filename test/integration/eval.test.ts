@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBaselines, loadGolden, runEval } from '../../lambdas/core/eval/run.js';
 import { gate } from '../../lambdas/core/eval/score.js';
+import { dryRunDecision } from '../../lambdas/core/eval/dry-run.js';
 import { supportTriage } from '../../lambdas/integrations/support-triage/index.js';
 import { AnthropicModel } from '../../lambdas/model/anthropic.js';
 import { startModelServer, type ModelServer } from '../../lib/local/model-server/index.js';
@@ -23,6 +24,10 @@ describe('the eval harness on the support-triage golden set (real SDK, local ref
     expect(report.tokens.input).toBeGreaterThan(0);
     expect(report.costUsd).toBeGreaterThan(0);
     for (const miss of report.misses) expect(miss.failedLayer).toBeDefined();
+    // The pre-flight is a worst case: its token estimate never falls below what the model billed.
+    const res = await dryRunDecision(supportTriage, 'eval-preflight', JSON.stringify(loadGolden(supportTriage.eval.goldenPath)[0].body), { model });
+    const inferred = res.records.find((r) => r.kind === 'inferred')!.data as { preflight: { estimatedInputTokens: number }; usage: { inputTokens: number; cacheReadTokens: number; cacheWriteTokens: number } };
+    expect(inferred.preflight.estimatedInputTokens).toBeGreaterThanOrEqual(inferred.usage.inputTokens + inferred.usage.cacheReadTokens + inferred.usage.cacheWriteTokens);
     const verdict = gate(report, loadBaselines(supportTriage.eval.baselinePath)['local-reference-model']);
     expect(verdict.ok, verdict.message).toBe(true);
   });

@@ -7,7 +7,7 @@ import { bucketOf, choosePath } from '../../lambdas/core/routing.js';
 const live = (rolloutPercent: number): IntegrationFlag => ({ enabled: true, rolloutPercent, mode: 'live' });
 
 describe('bucketOf', () => {
-  it('is the first four bytes of sha256(integration:key) modulo 100', () => {
+  it('keeps the documented bucketing (first four bytes of sha256(integration:key) mod 100), so canary cohorts survive releases', () => {
     const expected = createHash('sha256').update('support-triage:customer-42').digest().readUInt32BE(0) % 100;
     expect(bucketOf('support-triage', 'customer-42')).toBe(expected);
   });
