@@ -1,8 +1,7 @@
-import { S3AuditStore } from '../../lambdas/aws/s3-audit-store.js';
 import { replayDecision } from '../../lambdas/core/replay.js';
 import { INTEGRATIONS } from '../../lambdas/integrations/index.js';
 import { AnthropicModel } from '../../lambdas/model/anthropic.js';
-import { useLocalState } from './state.js';
+import { cliAuditStore } from './state.js';
 
 /**
  * `seamwork replay <decision-id> [--model <id>]`: the decision rebuilt from its audit records
@@ -10,9 +9,7 @@ import { useLocalState } from './state.js';
  * another model; prints what changed.
  */
 export async function replayCommand(decisionId: string, opts: { model?: string; json: boolean; bucket?: string }): Promise<number> {
-  // --bucket reads a deployed audit bucket (AWS credentials) and replays on the model ANTHROPIC_* point at.
-  if (!opts.bucket) useLocalState();
-  const audit = new S3AuditStore(opts.bucket ?? process.env.SEAMWORK_AUDIT_BUCKET!, { headBeforePut: false });
+  const audit = cliAuditStore(opts.bucket);
   for (const def of Object.values(INTEGRATIONS)) {
     const records = await audit.listDecision(def.name, decisionId);
     if (records.length === 0) continue;

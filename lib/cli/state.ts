@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { S3AuditStore } from '../../lambdas/aws/s3-audit-store.js';
 
 /** What `seamwork start` leaves for the other commands: the API URL and the handlers' environment. */
 export interface LocalState {
@@ -21,4 +22,13 @@ export function useLocalState(stateDir = join(process.cwd(), '.seamwork')): Loca
   }
   Object.assign(process.env, state.env);
   return state;
+}
+
+/**
+ * The audit store the CLI reads: a deployed stack's bucket (your AWS credentials) when named,
+ * otherwise the running local stack's.
+ */
+export function cliAuditStore(bucket?: string): S3AuditStore {
+  if (!bucket) useLocalState();
+  return new S3AuditStore(bucket ?? process.env.SEAMWORK_AUDIT_BUCKET!, { headBeforePut: false });
 }

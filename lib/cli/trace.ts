@@ -1,14 +1,11 @@
-import { S3AuditStore } from '../../lambdas/aws/s3-audit-store.js';
 import { verifyChain } from '../../lambdas/core/audit-record.js';
 import { renderTrace } from '../../lambdas/core/trace.js';
 import { INTEGRATIONS } from '../../lambdas/integrations/index.js';
-import { useLocalState } from './state.js';
+import { cliAuditStore } from './state.js';
 
 /** `seamwork trace <decision-id>`: the whole story of a decision, from the audit log alone. */
 export async function traceCommand(decisionId: string, opts: { integration?: string; json: boolean; bucket?: string }): Promise<number> {
-  // --bucket reads a deployed audit bucket with your AWS credentials; otherwise the local stack's.
-  if (!opts.bucket) useLocalState();
-  const audit = new S3AuditStore(opts.bucket ?? process.env.SEAMWORK_AUDIT_BUCKET!, { headBeforePut: false });
+  const audit = cliAuditStore(opts.bucket);
   for (const name of opts.integration ? [opts.integration] : Object.keys(INTEGRATIONS)) {
     const records = await audit.listDecision(name, decisionId);
     if (records.length === 0) continue;

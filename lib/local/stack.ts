@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
 import { ENV, QUEUE_STAGES, type QueueStage } from '../../lambdas/core/config-keys.js';
 import { INGEST, STAGE_SPECS, QUEUES, type QueueName } from '../topology.js';
@@ -50,6 +50,8 @@ export interface LocalStack {
   drain(timeoutMs?: number): Promise<void>;
   /** Messages waiting in a queue or its DLQ. */
   depth(queue: QueueName | `${QueueName}-dlq`): Promise<number>;
+  /** Puts a message straight on a queue, as a redelivery or a duplicate would arrive. */
+  enqueue(queue: QueueName, body: unknown): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -148,6 +150,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     apiUrl: api.url,
     webhookUrl: (integration) => `${api.url}/webhooks/${integration}`,
     emulators, model, connectors, flags, env, drain, depth,
+    enqueue: async (queue, body) => {
+      await sqs.send(new SendMessageCommand({ QueueUrl: emulators.queueUrls[queue].url, MessageBody: JSON.stringify(body) }));
+    },
     stop: async () => {
       await api.stop();
       await Promise.all(pollers.map((p) => p.stop()));

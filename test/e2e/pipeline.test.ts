@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headOf, verifyChain } from '../../lambdas/core/audit-record.js';
 import type { CheckResult, Envelope } from '../../lambdas/core/envelope.js';
@@ -171,10 +170,8 @@ describe('the local pipeline, end to end', () => {
       verified: { source: 'ai', decision: verified.data.decision as Record<string, unknown>, actions: verified.data.actions as ActionRequest[], retracted: [] },
     };
     const before = stack.connectors.requests().length;
-    const sqs = new SQSClient({ endpoint: stack.emulators.endpoints.sqs, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, useQueueUrlAsEndpoint: false });
-    await Promise.all([1, 2].map(() => sqs.send(new SendMessageCommand({ QueueUrl: stack.emulators.queueUrls.act.url, MessageBody: JSON.stringify(envelope) }))));
+    await Promise.all([1, 2].map(() => stack.enqueue('act', envelope)));
     await stack.drain();
-    sqs.destroy();
     expect(stack.connectors.requests().length).toBe(before);
     const after = await stack.records('support-triage', r.decisionId!);
     const replays = after.filter((x) => x.kind === 'acted').flatMap((x) => x.data.results as Array<{ status: string }>);
@@ -192,10 +189,8 @@ describe('the local pipeline, end to end', () => {
       verified: { source: 'ai', decision: verified.data.decision as Record<string, unknown>, actions, retracted: [] },
     };
     const slackBefore = stack.connectors.requests().filter((q) => q.target === 'slack').length;
-    const sqs = new SQSClient({ endpoint: stack.emulators.endpoints.sqs, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, useQueueUrlAsEndpoint: false });
-    await Promise.all([1, 2].map(() => sqs.send(new SendMessageCommand({ QueueUrl: stack.emulators.queueUrls.act.url, MessageBody: JSON.stringify(envelope) }))));
+    await Promise.all([1, 2].map(() => stack.enqueue('act', envelope)));
     await stack.drain();
-    sqs.destroy();
     expect(stack.connectors.requests().filter((q) => q.path === '/api/v2/tickets/910005.json')).toHaveLength(1);
     expect(stack.connectors.requests().filter((q) => q.target === 'slack').length).toBe(slackBefore + 1);
   });
