@@ -1,5 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -10,6 +9,8 @@ import { CONTRACT_VERSION, TicketCreatedContract } from '../../lambdas/integrati
 import type { TicketInput } from '../../lambdas/integrations/support-triage/contract.js';
 import { supportTriage } from '../../lambdas/integrations/support-triage/index.js';
 import { CATEGORIES, PRIORITIES, TriageDecision } from '../../lambdas/integrations/support-triage/output.js';
+import { loadFixtures as loadIntegrationFixtures } from '../../lib/local/fixtures.js';
+import { loadGolden as loadGoldenSet } from '../../lambdas/core/eval/run.js';
 
 const FixtureSchema = z.object({
   name: z.string().min(1),
@@ -35,20 +36,9 @@ const GoldenSchema = z.object({
   rationale: z.string().min(1),
 });
 
-function loadFixtures(): Fixture[] {
-  const dir = supportTriage.fixturesDir;
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Fixture);
-}
-
-function loadGolden(): GoldenExample[] {
-  return readFileSync(supportTriage.eval.goldenPath, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim().length > 0)
-    .map((l) => JSON.parse(l) as GoldenExample);
-}
+// The same loaders `npm start` and `seamwork eval` use, so what is tested is what runs.
+const loadFixtures = (): Fixture[] => loadIntegrationFixtures(supportTriage);
+const loadGolden = (): GoldenExample[] => loadGoldenSet(supportTriage.eval.goldenPath);
 
 function fixtureNamed(name: string): Fixture {
   const f = loadFixtures().find((x) => x.name === name);
