@@ -1,4 +1,6 @@
 import type { z } from 'zod';
+import type { DriftPolicy } from './contracts/drift.js';
+import type { PiiKind } from './redact.js';
 
 /**
  * One typed definition per integration: everything the seven layers need to know about it.
@@ -23,7 +25,7 @@ export interface ActionRequest {
   /** Stable action name, unique within one decision: `zendesk.update_ticket`. Part of the idempotency key. */
   name: string;
   /** Connector id that executes it. */
-  connector: 'zendesk' | 'slack' | 'webhook';
+  connector: 'zendesk' | 'slack' | 'github' | 'shopify' | 'webhook';
   /** Connector-specific parameters; may contain vault tokens (`[EMAIL_1]`). */
   params: Record<string, unknown>;
   /**
@@ -32,7 +34,7 @@ export interface ActionRequest {
    * stays tokenised, and card numbers should never be listed.
    * @default no restoration
    */
-  restore?: { params: string[]; kinds: Array<'EMAIL' | 'PHONE' | 'CARD'> };
+  restore?: { params: string[]; kinds: PiiKind[] };
 }
 
 /** A verbatim quote supporting the output, pointing at a source document. */
@@ -41,22 +43,32 @@ export interface Evidence {
   source: string;
 }
 
-/** How the vendor signs its webhooks. */
-export type SignatureScheme = 'zendesk';
+/** How the vendor signs its webhooks: one verifier per scheme in lambdas/core/signature. */
+export type SignatureScheme = 'github' | 'stripe' | 'shopify' | 'zendesk' | 'hubspot' | 'slack';
 
 /** Where the event comes from and how to recognise it before validation. */
 export interface SourceSpec {
-  vendor: 'zendesk';
+  /** Vendor name for messages and metrics: `zendesk`, `github`, `shopify`. */
+  vendor: string;
   signature: SignatureScheme;
   /** Name of the secret (in the secrets document) that signs this integration's webhooks. */
   secretName: string;
   /**
-   * Reads the vendor's event id from the parsed body (or headers) for dedupe.
-   * Returns undefined when it cannot be found; ingest then rejects with 400.
+   * Reads the vendor's event id from the parsed body (or headers, e.g. `x-github-delivery`) for
+   * dedupe. Returns undefined when it cannot be found; ingest then rejects with 400.
    */
   eventId(body: unknown, headers: Record<string, string>): string | undefined;
-  /** Reads the tenant from the parsed body; undefined → the default tenant. */
-  tenant(body: unknown): string | undefined;
+  /** Reads the tenant from the parsed body or headers; undefined → the default tenant. */
+  tenant(body: unknown, headers: Record<string, string>): string | undefined;
+  /**
+   * The event type of a delivery, e.g. `issues.opened` (from `x-github-event` + `action`) or
+   * `orders/create` (from `x-shopify-topic`). Deliveries whose type is not in `events` are
+   * acknowledged with 200 `ignored` (the vendor must not retry them) and never enter the pipeline.
+   * @default every delivery is processed
+   */
+  eventType?(body: unknown, headers: Record<string, string>): string | undefined;
+  /** Event types this integration processes; required when `eventType` is given. */
+  events?: string[];
 }
 
 /** Model choice and limits for the infer stage. */
@@ -98,6 +110,8 @@ export interface GoldenExample {
   id: string;
   /** The raw vendor webhook body, exactly as it would arrive. */
   body: unknown;
+  /** Vendor headers the integration reads (e.g. `x-github-event`), lower-cased; signature headers are added when sent. */
+  headers?: Record<string, string>;
   /** Expected outcome fields, compared per EvalField. */
   expected: Record<string, unknown>;
   /** Why the rater chose these values. */
@@ -110,12 +124,17 @@ export interface Fixture {
   description: string;
   /** Raw body as text (may be malformed on purpose). */
   body: string;
-  /** Signing: `valid` signs with the right secret, `bad` with a wrong one, `stale` with an old timestamp. */
-  signature: 'valid' | 'bad' | 'stale';
+  /** Vendor headers other than the signature's (e.g. `x-github-event`, `x-shopify-topic`), lower-cased. */
+  headers?: Record<string, string>;
+  /**
+   * Signing: `valid` signs with the right secret, `bad` with a wrong one, `stale` with an old
+   * timestamp (only for schemes that sign one), `none` sends no signature headers.
+   */
+  signature: 'valid' | 'bad' | 'stale' | 'none';
   /** Send it this many times (duplicate delivery). */
   deliveries?: number;
   /** What must happen: HTTP status at ingest and final outcome if accepted. */
-  expect: { status: number; outcome?: 'acted' | 'baseline' | 'review' | 'dlq' };
+  expect: { status: number; outcome?: 'acted' | 'baseline' | 'review' | 'dlq' | 'quarantine' };
 }
 
 /** The decision an integration produces (AI or baseline) before verification. */
@@ -131,9 +150,18 @@ export interface IntegrationDefinition<TInput = any, TOutput extends DecisionBas
   description: string;
   source: SourceSpec;
   contract: {
+    /** `<vendor object>/<vendor schema date>#<n>`; bump `#n` on any change to the schema. */
     version: string;
-    /** Parses the raw vendor body into the input the pipeline uses (strict, versioned). */
+    /**
+     * Parses the raw vendor body into the input the pipeline uses. Declare the vendor's payload
+     * as it really is: a plain `z.object` is closed (a field it does not declare is reported as
+     * drift, and stripped), `.loose()` marks a subtree the integration does not track (its extra
+     * fields are not drift), `z.record` a map with free keys. Temporary widenings are declared
+     * with `migrating()` from lambdas/core/contracts/migration.ts.
+     */
     schema: z.ZodType<TInput>;
+    /** What drift (a payload that differs from the declared shape) does to an event. */
+    drift: DriftPolicy;
   };
   /** Paths (dot notation) into the input whose string values are redacted; others are left alone. */
   redactFields: string[];

@@ -354,9 +354,9 @@ describe('supportTriage definition', () => {
 
   it('reads the event id and tenant from the raw body, and undefined from junk', () => {
     expect(supportTriage.source.eventId(body, {})).toBe(body.id);
-    expect(supportTriage.source.tenant(body)).toBe('zendesk:22129848');
+    expect(supportTriage.source.tenant(body, {})).toBe('zendesk:22129848');
     expect(supportTriage.source.eventId({ id: 42 }, {})).toBeUndefined();
-    expect(supportTriage.source.tenant('nope')).toBeUndefined();
+    expect(supportTriage.source.tenant('nope', {})).toBeUndefined();
   });
 
   it('builds subject and description documents pointing at the ticket', () => {

@@ -128,7 +128,7 @@ export const DEDUPE_LEASE_SECONDS = 120;
 async function accept(
   def: IntegrationDefinition, parsed: object, eventId: string, decisionId: string, now: Date, req: WebhookRequest, deps: IngestDeps,
 ): Promise<WebhookResponse> {
-  const tenant = def.source.tenant(parsed) ?? deps.defaultTenant;
+  const tenant = def.source.tenant(parsed, req.headers) ?? deps.defaultTenant;
   const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !SECRET_HEADERS.has(k)));
   const { sealed, key } = sealBody(req.body);
   await deps.vault.putBodyKey(decisionId, key, deps.rawBodyTtlSeconds, now);

@@ -69,7 +69,7 @@ export const supportTriage = defineIntegration<TicketInput, TriageDecision>({
     eventId: (body) => eventIdOf(body),
     tenant: (body) => tenantOf(body),
   },
-  contract: { version: CONTRACT_VERSION, schema: TicketCreatedContract },
+  contract: { version: CONTRACT_VERSION, schema: TicketCreatedContract, drift: { default: 'pass-and-report' } },
   redactFields: ['subject', 'description'],
   windowTokens: 3000,
   documents: ticketDocuments,
