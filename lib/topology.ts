@@ -1,4 +1,4 @@
-import { ENV, QUEUE_STAGES, REVIEW_QUEUE, type QueueStage } from '../lambdas/core/config-keys.js';
+import { ENV, PARKING_QUEUES, QUARANTINE_QUEUE, QUEUE_STAGES, REVIEW_QUEUE, type QueueStage } from '../lambdas/core/config-keys.js';
 
 /**
  * The one declaration of Seamwork's topology. The CDK stack (lib/cloud) and the local stack
@@ -20,7 +20,7 @@ export interface StageSpec {
   batchSize: number;
   memoryMb: number;
   /** Queues this stage sends to (queue stages or `review`). */
-  sendsTo: Array<QueueStage | typeof REVIEW_QUEUE>;
+  sendsTo: Array<QueueStage | typeof REVIEW_QUEUE | typeof QUARANTINE_QUEUE>;
   /** Tables it reads/writes, by logical name. */
   tables: Array<keyof typeof TABLES>;
   /** Whether it reads the flags profile. */
@@ -37,6 +37,8 @@ export const TABLES = {
   ledger: { envKey: ENV.TABLE_LEDGER, sortKey: false },
   idempotency: { envKey: ENV.TABLE_IDEMPOTENCY, sortKey: false },
   vault: { envKey: ENV.TABLE_VAULT, sortKey: false },
+  /** Contract drift counts: pk `<integration>#<contract version>`, sk `<day>#<field>#<kind>`. */
+  drift: { envKey: ENV.TABLE_DRIFT, sortKey: true },
 } as const;
 export type TableName = keyof typeof TABLES;
 
@@ -62,7 +64,7 @@ export const INGEST = {
 export const STAGE_SPECS: Record<QueueStage, StageSpec> = {
   validate: {
     stage: 'validate', entry: 'lambdas/handlers/validate.ts', visibilityTimeoutSeconds: 120, maxReceiveCount: 3,
-    timeoutSeconds: 20, batchSize: 10, memoryMb: 512, sendsTo: ['infer'], tables: ['vault'],
+    timeoutSeconds: 20, batchSize: 10, memoryMb: 512, sendsTo: ['infer', QUARANTINE_QUEUE], tables: ['vault', 'drift'],
     readsFlags: false, callsModel: false, callsConnectors: false,
   },
   infer: {
@@ -85,13 +87,14 @@ export const STAGE_SPECS: Record<QueueStage, StageSpec> = {
 };
 
 /**
- * The review queue: read by people and their tools, so a message is received many times without
- * anything being wrong (SQS's maximum receive count before its DLQ), and kept as long as SQS allows.
+ * The parking queues (review, quarantine): read by people and their tools, so a message is
+ * received many times without anything being wrong (SQS's maximum receive count before its DLQ),
+ * and kept as long as SQS allows.
  */
 export const REVIEW_SPEC = { visibilityTimeoutSeconds: 300, maxReceiveCount: 1000, retentionDays: 14, oldestAgeAlarmHours: 24 } as const;
 
-/** Every queue Seamwork declares, with its DLQ: the four stage queues and the review queue. */
-export const QUEUES = [...QUEUE_STAGES, REVIEW_QUEUE] as const;
+/** Every queue Seamwork declares, with its DLQ: the four stage queues, review and quarantine. */
+export const QUEUES = [...QUEUE_STAGES, ...PARKING_QUEUES] as const;
 export type QueueName = (typeof QUEUES)[number];
 
 /** Name of the DLQ of a queue. */
@@ -103,3 +106,15 @@ export const FLAGS = {
   environment: 'live',
   profile: 'integration-flags',
 } as const;
+
+/** Whether a queue is read by people (review, quarantine) rather than by a stage. */
+export function isParkingQueue(queue: QueueName): queue is (typeof PARKING_QUEUES)[number] {
+  return (PARKING_QUEUES as readonly string[]).includes(queue);
+}
+
+/** Visibility timeout and redrive count of a queue, from the topology. */
+export function queueSettings(queue: QueueName): { visibilityTimeoutSeconds: number; maxReceiveCount: number } {
+  if (isParkingQueue(queue)) return { visibilityTimeoutSeconds: REVIEW_SPEC.visibilityTimeoutSeconds, maxReceiveCount: REVIEW_SPEC.maxReceiveCount };
+  const spec = STAGE_SPECS[queue];
+  return { visibilityTimeoutSeconds: spec.visibilityTimeoutSeconds, maxReceiveCount: spec.maxReceiveCount };
+}

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SeamworkError } from '../core/errors.js';
-import type { CapScope, CostLedger, DedupeClaim, DedupeStore, Reservation, TokenVault } from '../core/ports.js';
+import type { CapScope, CostLedger, DedupeClaim, DedupeStore, DriftCount, DriftStore, Reservation, TokenVault } from '../core/ports.js';
 import { dynamoClient } from './clients.js';
 
 /**
@@ -147,5 +147,56 @@ export class DynamoTokenVault implements TokenVault {
     const res = await dynamoClient().send(new GetCommand({ TableName: this.table, Key: { pk: `bodykey#${decisionId}` }, ConsistentRead: true }));
     if (!res.Item || Number(res.Item.expiresAt) < epoch(now)) return undefined;
     return Buffer.from(String(res.Item.key), 'base64');
+  }
+}
+
+/** How long drift counts are kept: long enough to compare this quarter with the last. */
+export const DRIFT_RETENTION_DAYS = 400;
+
+/**
+ * Drift counts: one item per integration, day, contract version, kind, field and tolerance,
+ * counted with atomic ADDs so concurrent validate invocations never lose an increment.
+ * pk `drift#<integration>`, sk `<day>#<version>#<kind>#<tolerated>#<field>`.
+ */
+export class DynamoDriftStore implements DriftStore {
+  constructor(private readonly table: string) {}
+
+  async record(integration: string, contractVersion: string, findings: Parameters<DriftStore['record']>[2], at: Date): Promise<void> {
+    const day = at.toISOString().slice(0, 10);
+    try {
+      await Promise.all(findings.map((f) => {
+        const tolerated = f.migration !== undefined && !f.migration.expired;
+        return dynamoClient().send(new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: `drift#${integration}`, sk: `${day}#${contractVersion}#${f.kind}#${tolerated ? 'tolerated' : 'drift'}#${f.field}` },
+          UpdateExpression: 'ADD #count :one SET contractVersion = :v, #day = :day, #field = :field, kind = :kind, tolerated = :t, message = :m, expiresAt = :exp',
+          ExpressionAttributeNames: { '#count': 'count', '#day': 'day', '#field': 'field' },
+          ExpressionAttributeValues: {
+            ':one': 1, ':v': contractVersion, ':day': day, ':field': f.field, ':kind': f.kind, ':t': tolerated, ':m': f.message,
+            ':exp': epoch(at) + DRIFT_RETENTION_DAYS * 86_400,
+          },
+        }));
+      }));
+    } catch (err) {
+      throw storeError('Recording drift failed', err);
+    }
+  }
+
+  async list(integration: string, since: string): Promise<DriftCount[]> {
+    const out: DriftCount[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await dynamoClient().send(new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND sk >= :since',
+        ExpressionAttributeValues: { ':pk': `drift#${integration}`, ':since': since },
+        ExclusiveStartKey: start,
+      }));
+      for (const i of res.Items ?? []) {
+        out.push({ contractVersion: String(i.contractVersion), day: String(i.day), field: String(i.field), kind: String(i.kind), count: Number(i.count), tolerated: Boolean(i.tolerated), message: String(i.message ?? '') });
+      }
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out;
   }
 }

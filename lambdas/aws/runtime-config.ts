@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ENV, QUEUE_STAGES, REVIEW_QUEUE } from '../core/config-keys.js';
+import { ENV, PARKING_QUEUES, QUEUE_STAGES } from '../core/config-keys.js';
 import { ConfigurationError } from '../core/errors.js';
 
 const optionalUrl = z.string().url().optional();
@@ -7,7 +7,7 @@ const optionalUrl = z.string().url().optional();
 /** Every variable a handler may read, parsed once at cold start. */
 export interface RuntimeConfig {
   queueUrls: Record<string, string>;
-  tables: { dedupe?: string; ledger?: string; idempotency?: string; vault?: string };
+  tables: { dedupe?: string; ledger?: string; idempotency?: string; vault?: string; drift?: string };
   auditBucket: string;
   payloadBucket?: string;
   flagsUrl?: string;
@@ -30,7 +30,7 @@ let cached: RuntimeConfig | undefined;
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   if (cached && env === process.env) return cached;
   const queueUrls: Record<string, string> = {};
-  for (const q of [...QUEUE_STAGES, REVIEW_QUEUE]) {
+  for (const q of [...QUEUE_STAGES, ...PARKING_QUEUES]) {
     for (const [name, key] of [[q, ENV.queueUrl(q)], [`${q}-dlq`, ENV.dlqUrl(q)]] as const) {
       if (env[key]) queueUrls[name] = env[key]!;
     }
@@ -42,6 +42,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     [ENV.TABLE_LEDGER]: z.string().min(1).optional(),
     [ENV.TABLE_IDEMPOTENCY]: z.string().min(1).optional(),
     [ENV.TABLE_VAULT]: z.string().min(1).optional(),
+    [ENV.TABLE_DRIFT]: z.string().min(1).optional(),
     [ENV.FLAGS_URL]: optionalUrl,
     [ENV.SECRETS_ARN]: z.string().min(1).optional(),
     [ENV.SECRETS_FILE]: z.string().min(1).optional(),
@@ -61,7 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
   const e = parsed.data as Record<string, any>;
   const config: RuntimeConfig = {
     queueUrls,
-    tables: { dedupe: e[ENV.TABLE_DEDUPE], ledger: e[ENV.TABLE_LEDGER], idempotency: e[ENV.TABLE_IDEMPOTENCY], vault: e[ENV.TABLE_VAULT] },
+    tables: { dedupe: e[ENV.TABLE_DEDUPE], ledger: e[ENV.TABLE_LEDGER], idempotency: e[ENV.TABLE_IDEMPOTENCY], vault: e[ENV.TABLE_VAULT], drift: e[ENV.TABLE_DRIFT] },
     auditBucket: e[ENV.AUDIT_BUCKET],
     payloadBucket: e[ENV.PAYLOAD_BUCKET],
     flagsUrl: e[ENV.FLAGS_URL],

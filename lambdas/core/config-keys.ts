@@ -11,6 +11,7 @@ export const ENV = {
   TABLE_LEDGER: 'SEAMWORK_TABLE_LEDGER',
   TABLE_IDEMPOTENCY: 'SEAMWORK_TABLE_IDEMPOTENCY',
   TABLE_VAULT: 'SEAMWORK_TABLE_VAULT',
+  TABLE_DRIFT: 'SEAMWORK_TABLE_DRIFT',
   AUDIT_BUCKET: 'SEAMWORK_AUDIT_BUCKET',
   PAYLOAD_BUCKET: 'SEAMWORK_PAYLOAD_BUCKET',
   /** Full URL of the AppConfig agent's configuration endpoint for the flags profile. */
@@ -51,3 +52,13 @@ export type StageName = (typeof STAGES)[number];
 
 /** Queue names: one per queue stage plus the review queue. DLQs are `<name>-dlq`. */
 export const REVIEW_QUEUE = 'review' as const;
+
+/**
+ * The quarantine queue: events an integration's drift policy holds for an engineer (the contract
+ * changed under us). Redriven with `seamwork dlq redrive` once the contract is updated.
+ */
+export const QUARANTINE_QUEUE = 'quarantine' as const;
+
+/** Queues read by people and their tools rather than by a stage. */
+export const PARKING_QUEUES = [REVIEW_QUEUE, QUARANTINE_QUEUE] as const;
+export type ParkingQueue = (typeof PARKING_QUEUES)[number];

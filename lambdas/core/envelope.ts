@@ -4,8 +4,11 @@ import type { ActionRequest, Evidence, SourceDocument } from './integration.js';
 /** Which path an event takes, chosen from flags at the infer stage. */
 export type DecisionPath = 'ai' | 'baseline' | 'shadow';
 
-/** Where an accepted event ends: exactly one of these (invariant 1). */
-export type FinalOutcome = 'acted' | 'baseline' | 'review' | 'dlq';
+/**
+ * Where an accepted event ends: exactly one of these (invariant 1). `quarantine` and `dlq` are
+ * parked, not lost: `seamwork dlq redrive` replays them, and the replay ends in one of the others.
+ */
+export type FinalOutcome = 'acted' | 'baseline' | 'review' | 'dlq' | 'quarantine';
 
 /** Result of one check, recorded in the audit log. */
 export interface CheckResult {
@@ -78,7 +81,7 @@ export interface Envelope {
   dryRun?: boolean;
 }
 
-/** A message parked in a DLQ or the review queue: the envelope plus why. */
+/** A message parked in a DLQ, the review queue or quarantine: the envelope plus why. */
 export interface RejectionRecord {
   stage: StageName;
   integration: string;

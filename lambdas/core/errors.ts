@@ -38,6 +38,13 @@ export class ContractViolation extends SeamworkError {
   }
 }
 
+/** The payload parses but drifted from its contract, and the integration's drift policy rejects that drift. */
+export class ContractDrift extends SeamworkError {
+  constructor(message: string, options: SeamworkErrorOptions = {}) {
+    super('CONTRACT_DRIFT', message, false, options);
+  }
+}
+
 /** More than one record arrived where the integration expects exactly one. */
 export class CardinalityViolation extends SeamworkError {
   constructor(message: string, options: SeamworkErrorOptions = {}) {

@@ -18,6 +18,14 @@ export interface SourceDocument {
   text: string;
   /** Where the text came from (vendor + object), for the source whitelist. */
   origin: string;
+  /**
+   * Windowing order: lower is kept first when the budget is short (a thread's first message and
+   * its latest comments before the middle). Documents stay in their own order in the prompt.
+   * @default the document's position
+   */
+  priority?: number;
+  /** Which end of the text survives when it must be cut. @default 'head' */
+  keep?: 'head' | 'tail';
 }
 
 /** A request to act on a downstream system; executed idempotently by the act stage. */

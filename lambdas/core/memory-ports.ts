@@ -1,7 +1,7 @@
 import { auditKey, type AuditRecord } from './audit-record.js';
 import { AuditIntegrityError } from './errors.js';
 import { FLAG_OFF, type IntegrationFlag } from './flags.js';
-import type { ActionExecutor, ActionResult, AuditStore, CapScope, CostLedger, FlagSource, MetricsSink, QueueSender, Reservation, TokenVault } from './ports.js';
+import type { ActionExecutor, ActionResult, AuditStore, CapScope, CostLedger, DriftCount, DriftStore, FlagSource, MetricsSink, QueueSender, Reservation, TokenVault } from './ports.js';
 import type { ActionRequest } from './integration.js';
 
 /**
@@ -100,5 +100,27 @@ export class MemoryMetrics implements MetricsSink {
   readonly counts = new Map<string, number>();
   add(name: string, value = 1): void {
     this.counts.set(name, (this.counts.get(name) ?? 0) + value);
+  }
+}
+
+/** In-memory drift counts (tests, eval). */
+export class MemoryDriftStore implements DriftStore {
+  readonly counts = new Map<string, DriftCount>();
+
+  async record(integration: string, contractVersion: string, findings: Parameters<DriftStore['record']>[2], at: Date): Promise<void> {
+    const day = at.toISOString().slice(0, 10);
+    for (const f of findings) {
+      const tolerated = f.migration !== undefined && !f.migration.expired;
+      const key = [integration, day, contractVersion, f.kind, f.field, tolerated].join('#');
+      const c = this.counts.get(key) ?? { contractVersion, day, field: f.field, kind: f.kind, count: 0, tolerated, message: f.message };
+      this.counts.set(key, { ...c, count: c.count + 1, message: f.message });
+    }
+  }
+
+  async list(integration: string, since: string): Promise<DriftCount[]> {
+    return [...this.counts.entries()]
+      .filter(([k, c]) => k.startsWith(`${integration}#`) && c.day >= since)
+      .map(([, c]) => c)
+      .sort((a, b) => a.day.localeCompare(b.day));
   }
 }

@@ -18,8 +18,12 @@ export const METRICS = {
   DedupeStoreFailure: 'DedupeStoreFailure',
   /** An input failed its integration's contract at validate (Count). */
   ContractViolation: 'ContractViolation',
-  /** A field present in the payload is unknown to the contract version: the vendor changed shape (Count). */
+  /** A payload differs from its contract (unknown or missing field, new enum value, null, type change), one per finding (Count). */
   ContractDrift: 'ContractDrift',
+  /** An event was held in the quarantine queue by its integration's drift policy (Count). */
+  ContractQuarantined: 'ContractQuarantined',
+  /** A payload relied on a migration window that has expired: update the contract or the vendor config (Count). */
+  MigrationWindowExpired: 'MigrationWindowExpired',
   /** PII values replaced by tokens before the model could see them (Count, one per token). */
   PiiRedacted: 'PiiRedacted',
   /** A source document was cut or dropped to fit the token window (Count). */
@@ -86,6 +90,8 @@ export const METRIC_UNITS: Record<MetricName, MetricUnitName> = {
   DedupeStoreFailure: 'Count',
   ContractViolation: 'Count',
   ContractDrift: 'Count',
+  ContractQuarantined: 'Count',
+  MigrationWindowExpired: 'Count',
   PiiRedacted: 'Count',
   WindowTruncated: 'Count',
   ModelCall: 'Count',

@@ -110,6 +110,28 @@ export interface QueueSender {
   send(queue: string, body: unknown, options?: { delaySeconds?: number }): Promise<void>;
 }
 
+/** One day's count of one kind of drift at one field of one contract version. */
+export interface DriftCount {
+  contractVersion: string;
+  /** UTC day, `YYYY-MM-DD`. */
+  day: string;
+  field: string;
+  kind: string;
+  count: number;
+  /** Whether the findings were tolerated by an open migration window. */
+  tolerated: boolean;
+  /** The latest sentence seen for it. */
+  message: string;
+}
+
+/** Layer 1: drift seen per field and day, for `seamwork contracts drift`. */
+export interface DriftStore {
+  /** Adds each finding (weighted by its occurrences in one payload counting once) to its day's count. */
+  record(integration: string, contractVersion: string, findings: ReadonlyArray<{ field: string; kind: string; message: string; migration?: { expired: boolean } }>, at: Date): Promise<void>;
+  /** Every count of an integration from `since` (a UTC day) on, oldest first. */
+  list(integration: string, since: string): Promise<DriftCount[]>;
+}
+
 /** Layer 7: metrics, from the fixed vocabulary in metrics.ts. */
 export interface MetricsSink {
   add(name: string, value?: number, unit?: 'Count' | 'Milliseconds' | 'None'): void;

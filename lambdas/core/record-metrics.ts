@@ -14,7 +14,15 @@ export function metricsOf(record: AuditRecord): Array<[MetricName, number]> {
   };
   const pathMetric = (path: string | undefined) => add(path === 'ai' ? METRICS.PathAi : path === 'shadow' ? METRICS.PathShadow : METRICS.PathBaseline);
 
+  // Drift is reported wherever validate recorded it: passed, quarantined or rejected.
+  const drift = (d.drift?.findings ?? d.detail?.drift?.findings ?? []) as Array<{ migration?: { expired: boolean } }>;
+  add(METRICS.ContractDrift, drift.filter((f) => !(f.migration && !f.migration.expired)).length);
+  add(METRICS.MigrationWindowExpired, drift.filter((f) => f.migration?.expired).length);
+
   switch (record.kind) {
+    case 'quarantined':
+      add(METRICS.ContractQuarantined);
+      break;
     case 'validated':
       add(METRICS.PiiRedacted, Object.values((d.redacted ?? {}) as Record<string, number>).reduce((a, b) => a + b, 0));
       add(METRICS.WindowTruncated, (d.window?.dropped?.length ?? 0) > 0 ? 1 : 0);
@@ -56,7 +64,7 @@ export function metricsOf(record: AuditRecord): Array<[MetricName, number]> {
     case 'attempt_failed':
     case 'rejected': {
       const code = String(d.code ?? '');
-      if (code === 'CONTRACT_VIOLATION' || code === 'CARDINALITY_VIOLATION') add(METRICS.ContractViolation);
+      if (code === 'CONTRACT_VIOLATION' || code === 'CARDINALITY_VIOLATION' || code === 'CONTRACT_DRIFT') add(METRICS.ContractViolation);
       else if (code === 'OUTPUT_SCHEMA_VIOLATION') add(METRICS.SchemaFailure);
       else if (code.startsWith('MODEL_')) add(METRICS.ModelError);
       else if (code.startsWith('CONNECTOR_')) add(METRICS.ActionFailed);

@@ -21,6 +21,9 @@ export type RunResult = { status: 'done'; outcome?: string } | { status: 'retry'
 /** A review-queue item: the envelope plus why a human must look. */
 export type ReviewItem = Omit<RejectionRecord, 'retryable'> & { kind: 'review' };
 
+/** A quarantine item: the envelope (raw body included) held by a drift policy, with the pointer. */
+export type QuarantineItem = Omit<RejectionRecord, 'retryable'> & { kind: 'quarantine' };
+
 /**
  * Runs one stage on one envelope with the same rules everywhere: the stage's audit record is
  * written before anything is handed on; a non-retryable error (or a retryable one on its last
@@ -94,6 +97,17 @@ async function handOn(
       await ports.queues.send('review', item);
       ports.metrics.add(METRICS.ReviewRouted);
       return { status: 'done', outcome: 'review' };
+    }
+    case 'quarantine': {
+      const rec = seal(out.audit.kind, { ...out.audit.data, outcome: 'quarantine', code: out.code, reason: out.reason, pointer: out.pointer });
+      await ports.audit.append(rec);
+      const item: QuarantineItem = {
+        kind: 'quarantine', stage, integration: envelope.integration, decisionId: envelope.decisionId, code: out.code, reason: out.reason,
+        pointer: out.pointer, contractVersion: out.contractVersion, detail: out.audit.data, at: ports.now().toISOString(),
+        envelope: { ...out.envelope, auditHead: headOf(rec) },
+      };
+      await ports.queues.send('quarantine', item);
+      return { status: 'done', outcome: 'quarantine' };
     }
     case 'final': {
       await ports.audit.append(seal(out.audit.kind, { ...out.audit.data, outcome: out.outcome }));

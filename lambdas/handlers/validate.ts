@@ -4,5 +4,5 @@ import { RETENTION_SECONDS } from '../core/time-budgets.js';
 
 /** Layer 1 Lambda: contract, redaction, windowing. */
 export const handler = makeStageHandler('validate', (w) => (envelope) =>
-  validateStage(envelope, { integration: w.integration, vault: w.vault, now: () => new Date(), vaultTtlSeconds: RETENTION_SECONDS }),
+  validateStage(envelope, { integration: w.integration, vault: w.vault, drift: w.drift, now: () => new Date(), vaultTtlSeconds: RETENTION_SECONDS }),
 );

@@ -4,6 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRICS, METRICS_NAMESPACE } from '../../lambdas/core/metrics.js';
 
 /** Props of {@link Alarms}. */
 export interface AlarmsProps {
@@ -48,6 +49,10 @@ export class Alarms extends Construct {
   public readonly dlqArrivalAlarms: Record<string, cloudwatch.Alarm> = {};
   /** Review items waiting longer than a person should take. */
   public readonly reviewAgeAlarm?: cloudwatch.Alarm;
+  /** An event is held in quarantine: a vendor changed a contract under an integration whose policy holds drift. */
+  public readonly quarantineAlarm?: cloudwatch.Alarm;
+  /** A payload relied on a contract migration window that has expired. */
+  public readonly migrationExpiredAlarm: cloudwatch.Alarm;
   /** Fires when an arrival or error alarm does; the AppConfig rollback monitor. */
   public readonly rollbackAlarm: cloudwatch.CompositeAlarm;
   /** The operations dashboard. */
@@ -91,6 +96,27 @@ export class Alarms extends Construct {
       });
     }
 
+    const quarantine = props.queues.quarantine?.queue;
+    if (quarantine) {
+      this.quarantineAlarm = new cloudwatch.Alarm(this, 'Quarantined', {
+        alarmDescription: 'Seamwork: events are held in quarantine because a vendor payload drifted from its contract; `seamwork dlq list` names the field, `seamwork dlq redrive --queue quarantine` replays them after the contract is updated.',
+        metric: quarantine.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+    this.migrationExpiredAlarm = new cloudwatch.Alarm(this, 'MigrationWindowExpired', {
+      alarmDescription: 'Seamwork: payloads rely on a contract migration window that has expired; `seamwork contracts` lists it. Update the contract (or ask the vendor) — the widened shape is drift again.',
+      // Emitted by the validate stage with the handlers' default dimensions (lambdas/aws/metrics.ts).
+      metric: new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: METRICS.MigrationWindowExpired, period: Duration.hours(1), statistic: cloudwatch.Stats.SUM, dimensionsMap: { service: 'seamwork', stage: 'validate' } }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     for (const name of ['infer', 'verify', 'act']) {
       const dlq = props.queues[name]?.dlq;
       if (!dlq) continue;
@@ -120,7 +146,7 @@ export class Alarms extends Construct {
       new cloudwatch.AlarmStatusWidget({
         title: 'Alarms',
         width: 24,
-        alarms: [this.rollbackAlarm, ...Object.values(this.dlqAlarms), ...Object.values(this.errorAlarms)],
+        alarms: [this.rollbackAlarm, ...Object.values(this.dlqAlarms), ...Object.values(this.errorAlarms), ...(this.quarantineAlarm ? [this.quarantineAlarm] : []), this.migrationExpiredAlarm],
       }),
     );
     this.dashboard.addWidgets(

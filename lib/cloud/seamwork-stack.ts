@@ -10,8 +10,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { ENV, QUEUE_STAGES, REVIEW_QUEUE, type StageName } from '../../lambdas/core/config-keys.js';
-import { BUCKETS, FLAGS, INGEST, REVIEW_SPEC, QUEUES, STAGE_SPECS, TABLES, type QueueName, type TableName } from '../topology.js';
+import { ENV, PARKING_QUEUES, QUEUE_STAGES, REVIEW_QUEUE, type ParkingQueue, type StageName } from '../../lambdas/core/config-keys.js';
+import { BUCKETS, FLAGS, INGEST, REVIEW_SPEC, QUEUES, STAGE_SPECS, TABLES, isParkingQueue, type QueueName, type TableName } from '../topology.js';
 import { Alarms } from './alarms.js';
 import { AuditBucket } from './audit-bucket.js';
 import { FLAGS_URL, Flags, appConfigExtensionLayer } from './flags.js';
@@ -206,14 +206,17 @@ export class SeamworkStack extends Stack {
       });
     }
 
-    const review = new SeamworkQueue(this, 'Review', {
-      visibilityTimeoutSeconds: REVIEW_SPEC.visibilityTimeoutSeconds,
-      maxReceiveCount: REVIEW_SPEC.maxReceiveCount,
-      retention: Duration.days(REVIEW_SPEC.retentionDays),
-    });
+    // The parking queues: review (decisions a person must look at) and quarantine (events held by a drift policy).
+    const parking = Object.fromEntries(
+      PARKING_QUEUES.map((name) => [name, new SeamworkQueue(this, name === REVIEW_QUEUE ? 'Review' : 'Quarantine', {
+        visibilityTimeoutSeconds: REVIEW_SPEC.visibilityTimeoutSeconds,
+        maxReceiveCount: REVIEW_SPEC.maxReceiveCount,
+        retention: Duration.days(REVIEW_SPEC.retentionDays),
+      })]),
+    ) as Record<ParkingQueue, SeamworkQueue>;
     this.queues = {} as Record<QueueName, { queue: sqs.Queue; dlq: sqs.Queue }>;
     for (const name of QUEUES) {
-      const q = name === REVIEW_QUEUE ? review : this.stages[name];
+      const q = isParkingQueue(name) ? parking[name] : this.stages[name];
       this.queues[name] = { queue: q.queue, dlq: q.dlq };
     }
 

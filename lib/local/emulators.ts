@@ -9,7 +9,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { ENV } from '../../lambdas/core/config-keys.js';
 import {
-  BUCKETS, QUEUES, REVIEW_SPEC, STAGE_SPECS, TABLES, dlqName,
+  BUCKETS, QUEUES, TABLES, dlqName, queueSettings,
   type BucketName, type QueueName, type TableName,
 } from '../topology.js';
 
@@ -20,12 +20,7 @@ export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 
-/** Visibility timeout and redrive count of a queue, from the topology. */
-export function queueSettings(queue: QueueName): { visibilityTimeoutSeconds: number; maxReceiveCount: number } {
-  if (queue === 'review') return { visibilityTimeoutSeconds: REVIEW_SPEC.visibilityTimeoutSeconds, maxReceiveCount: REVIEW_SPEC.maxReceiveCount };
-  const spec = STAGE_SPECS[queue];
-  return { visibilityTimeoutSeconds: spec.visibilityTimeoutSeconds, maxReceiveCount: spec.maxReceiveCount };
-}
+export { queueSettings };
 
 /** Physical name of a table or bucket, the same scheme as in AWS: `seamwork-<name>`. */
 export const resourceName = (name: TableName | BucketName): string => `seamwork-${name}`;
@@ -152,8 +147,8 @@ async function createTables(ddb: DynamoDBClient): Promise<Record<TableName, stri
     try {
       await ddb.send(new CreateTableCommand({
         TableName: resourceName(name),
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, ...(TABLES[name].sortKey ? [{ AttributeName: 'sk', AttributeType: 'S' as const }] : [])],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, ...(TABLES[name].sortKey ? [{ AttributeName: 'sk', KeyType: 'RANGE' as const }] : [])],
         BillingMode: 'PAY_PER_REQUEST',
       }));
     } catch (error) {

@@ -4,7 +4,7 @@ import { ENV, QUEUE_STAGES, REVIEW_QUEUE, STAGES } from '../../lambdas/core/conf
 import { FLAG_OFF, FlagsDocumentSchema } from '../../lambdas/core/flags.js';
 
 import { FLAGS_URL } from '../../lib/cloud/flags.js';
-import { BUCKETS, FLAGS, INGEST, QUEUES, REVIEW_SPEC, STAGE_SPECS, TABLES, type QueueName } from '../../lib/topology.js';
+import { BUCKETS, FLAGS, INGEST, QUEUES, REVIEW_SPEC, STAGE_SPECS, TABLES, queueSettings, type QueueName } from '../../lib/topology.js';
 import { logicalId, synthSeamwork } from './synth.js';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
@@ -45,7 +45,7 @@ describe('SeamworkStack queues', () => {
   it.each(QUEUES.map((q) => [q]))('redrives %s to its DLQ after the topology maxReceiveCount', (name: QueueName) => {
     const { stack } = built;
     const { queue, dlq } = stack.queues[name];
-    const expected = name === REVIEW_QUEUE ? REVIEW_SPEC.maxReceiveCount : STAGE_SPECS[name].maxReceiveCount;
+    const expected = queueSettings(name).maxReceiveCount;
     const props = resources[logicalId(stack, queue)].Properties;
 
     expect(props.RedrivePolicy).toEqual({
@@ -53,7 +53,7 @@ describe('SeamworkStack queues', () => {
       maxReceiveCount: expected,
     });
     expect(props.SqsManagedSseEnabled ?? props.KmsMasterKeyId).toBeTruthy();
-    if (name !== REVIEW_QUEUE) expect(props.VisibilityTimeout).toBe(STAGE_SPECS[name].visibilityTimeoutSeconds);
+    expect(props.VisibilityTimeout).toBe(queueSettings(name).visibilityTimeoutSeconds);
   });
 
   it('denies non-TLS access to every queue', () => {
@@ -294,9 +294,11 @@ describe('SeamworkStack storage', () => {
   it('creates every topology table with pk, on-demand billing, TTL expiresAt and PITR', () => {
     const tables = ofType('AWS::DynamoDB::Table');
     expect(tables).toHaveLength(Object.keys(TABLES).length);
+    expect(tables.filter(([, t]) => t.Properties.KeySchema.length === 2)).toHaveLength(Object.values(TABLES).filter((t) => t.sortKey).length);
     for (const [, t] of tables) {
+      const withSort = t.Properties.KeySchema.length === 2;
       expect(t.Properties).toMatchObject({
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        KeySchema: withSort ? [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }] : [{ AttributeName: 'pk', KeyType: 'HASH' }],
         BillingMode: 'PAY_PER_REQUEST',
         TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },

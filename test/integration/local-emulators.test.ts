@@ -3,7 +3,7 @@ import { GetQueueAttributesCommand, ListQueuesCommand, ReceiveMessageCommand, SQ
 import { GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ConditionalCheckFailedException, DescribeTableCommand, DynamoDBClient, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ENV } from '../../lambdas/core/config-keys.js';
-import { BUCKETS, QUEUES, REVIEW_SPEC, STAGE_SPECS, TABLES, dlqName } from '../../lib/topology.js';
+import { BUCKETS, QUEUES, REVIEW_SPEC, STAGE_SPECS, TABLES, dlqName, queueSettings } from '../../lib/topology.js';
 import { startEmulators, type Emulators } from '../../lib/local/emulators.js';
 
 describe('startEmulators', () => {
@@ -42,9 +42,8 @@ describe('startEmulators', () => {
       }));
       const redrive = JSON.parse(Attributes?.RedrivePolicy ?? '{}');
       expect(redrive.deadLetterTargetArn, queue).toBe(emulators.queueUrls[queue].dlqArn);
-      const expected = queue === 'review'
-        ? { maxReceiveCount: REVIEW_SPEC.maxReceiveCount, visibility: String(REVIEW_SPEC.visibilityTimeoutSeconds) }
-        : { maxReceiveCount: STAGE_SPECS[queue].maxReceiveCount, visibility: String(STAGE_SPECS[queue].visibilityTimeoutSeconds) };
+      const settings = queueSettings(queue);
+      const expected = { maxReceiveCount: settings.maxReceiveCount, visibility: String(settings.visibilityTimeoutSeconds) };
       expect(Number(redrive.maxReceiveCount), queue).toBe(expected.maxReceiveCount);
       expect(Attributes?.VisibilityTimeout, queue).toBe(expected.visibility);
     }

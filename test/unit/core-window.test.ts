@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SourceDocument } from '../../lambdas/core/integration.js';
 import { estimateTokens } from '../../lambdas/core/tokens.js';
 import { windowDocuments } from '../../lambdas/core/window.js';
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 function doc(id: string, text: string): SourceDocument {
   return { id, title: id, text, origin: 'zendesk:ticket' };
@@ -37,8 +40,8 @@ describe('windowDocuments', () => {
     expect(out.documents[1].text).toBe('One two three. Four five six.');
     expect(out.documents[1].title).toBe('second');
     expect(out.dropped).toEqual([
-      { id: 'second', reason: 'truncated', originalTokens: 20, keptTokens: 10, originalChars: 58, keptChars: 29 },
-      { id: 'third', reason: 'over_budget', originalTokens: 2, keptTokens: 0, originalChars: 5, keptChars: 0 },
+      { id: 'second', reason: 'truncated', originalTokens: 20, keptTokens: 10, originalChars: 58, keptChars: 29, kept: 'head', keptRange: [0, 29], originalSha256: sha256(second.text) },
+      { id: 'third', reason: 'over_budget', originalTokens: 2, keptTokens: 0, originalChars: 5, keptChars: 0, kept: 'head', keptRange: [0, 0], originalSha256: sha256('short') },
     ]);
     expect(out.totalTokens).toBe(20);
   });
@@ -56,9 +59,52 @@ describe('windowDocuments', () => {
   it('drops a document when nothing of it fits', () => {
     const out = windowDocuments([doc('a', 'abc'), doc('b', 'def')], 1);
     expect(out.documents.map((d) => d.id)).toEqual(['a']);
-    expect(out.dropped).toEqual([
-      { id: 'b', reason: 'over_budget', originalTokens: 1, keptTokens: 0, originalChars: 3, keptChars: 0 },
-    ]);
+    expect(out.dropped).toMatchObject([{ id: 'b', reason: 'over_budget', originalTokens: 1, keptTokens: 0, originalChars: 3, keptChars: 0, keptRange: [0, 0] }]);
+  });
+
+  it('keeps a thread\'s first message and latest comments when the middle does not fit', () => {
+    // A ticket thread as an integration would lay it out: the first message, then comments oldest
+    // first; priorities say first message, then newest comments, then older ones.
+    const comments = Array.from({ length: 30 }, (_, n) => doc(`comment.${n + 1}`, `Comment ${n + 1}: ${'still broken after the restart. '.repeat(3)}`));
+    const thread = [
+      { ...doc('first', 'The export job fails with error E42 every night since Monday.'), priority: 0 },
+      ...comments.map((c, n) => ({ ...c, priority: 1 + (comments.length - 1 - n) })),
+    ];
+    const out = windowDocuments(thread, 250);
+    const ids = out.documents.map((d) => d.id);
+    expect(ids[0]).toBe('first');
+    expect(ids).toContain('comment.30');
+    expect(ids).toContain('comment.29');
+    expect(ids).not.toContain('comment.1');
+    // The prompt keeps the thread's order: kept comments are ascending.
+    const kept = ids.slice(1).map((id) => Number(id.split('.')[1]));
+    expect(kept).toEqual([...kept].sort((a, b) => a - b));
+    expect(kept.at(-1)).toBe(30);
+    // Every comment is accounted for: kept whole, truncated or dropped.
+    expect(out.documents.length + out.dropped.filter((c) => c.reason === 'over_budget').length).toBe(thread.length);
+    expect(out.totalTokens).toBeLessThanOrEqual(250);
+  });
+
+  it('keeps the tail of a document that asks for it, starting at a sentence', () => {
+    const text = 'Old context that matters less. More old context here. The latest update: it fails again.';
+    const out = windowDocuments([{ ...doc('log', text), keep: 'tail' }], 14); // 42 bytes
+    expect(out.documents[0].text).toBe('The latest update: it fails again.');
+    expect(text.endsWith(out.documents[0].text)).toBe(true);
+    expect(out.dropped[0]).toMatchObject({ reason: 'truncated', kept: 'tail', keptRange: [text.length - 34, text.length] });
+  });
+
+  it('records a kept range that reproduces the kept text from the original (property)', () => {
+    fc.assert(
+      fc.property(docsArb, fc.integer({ min: 0, max: 400 }), fc.boolean(), (docs, budget, tail) => {
+        const input = docs.map((d) => ({ ...d, keep: tail ? ('tail' as const) : ('head' as const) }));
+        const out = windowDocuments(input, budget);
+        for (const cut of out.dropped.filter((c) => c.reason === 'truncated')) {
+          const original = input.find((d) => sha256(d.text) === cut.originalSha256 && d.id === cut.id)!;
+          const kept = out.documents.find((d) => d.id === cut.id && original.text.slice(...cut.keptRange) === d.text);
+          expect(kept, `kept range of ${cut.id}`).toBeDefined();
+        }
+      }),
+    );
   });
 
   it('drops everything for a zero budget', () => {
