@@ -1,15 +1,18 @@
 import { z } from 'zod';
+import { observed } from '../../core/contracts/observed.js';
 
 /**
  * Layer 1 contract for the Zendesk event-subscription webhook `zen:event-type:ticket.created`
- * (event schema version 2022-11-06).
+ * (event schema version 2022-11-06), declared field by field as Zendesk documents it.
  *
- * Strict on what the integration uses (the event type, the ids, a non-blank description),
- * loose on everything else: Zendesk adds fields without notice and a new unused field must
- * not send tickets to the DLQ. Bump the `#n` suffix of the version on any change here so
- * audit records say which contract an input was checked against.
+ * Strict where the integration reads (the event type, the ids, a non-blank description): a wrong
+ * value there stops the event. Observed where it does not (`observed()`): a change there is
+ * reported as drift with a pointer and never stops a ticket. Closed everywhere else: a field
+ * Zendesk adds shows up as `unknown_field` drift the first day it arrives. Bump the `#n` suffix
+ * of the version on any change here so audit records say which contract an input was checked
+ * against.
  */
-export const CONTRACT_VERSION = 'zendesk.ticket.created/2022-11-06#1';
+export const CONTRACT_VERSION = 'zendesk.ticket.created/2022-11-06#2';
 
 /** The only event type this contract accepts. */
 export const TICKET_CREATED_EVENT_TYPE = 'zen:event-type:ticket.created';
@@ -22,20 +25,38 @@ const numericId = z.string().regex(/^\d+$/, 'expected a numeric id sent as a str
 const notBlank = (field: string) =>
   z.string().refine((s) => s.trim().length > 0, { message: `${field} is blank` });
 
-/** The ticket as the `detail` object carries it. Unused fields pass through untouched. */
-const TicketDetail = z
-  .object({
-    id: numericId,
-    subject: z.string().default(''),
-    description: notBlank('description'),
-    priority: z.enum(VENDOR_PRIORITIES).nullable().default(null),
-    status: z.string().optional(),
-    requester_id: numericId,
-    tags: z.array(z.string()).default([]),
-    created_at: z.iso.datetime({ offset: true }),
-    via: z.object({ channel: z.string() }).loose().optional(),
-  })
-  .loose();
+/** Zendesk's ticket status as event webhooks spell it. */
+export const VENDOR_STATUSES = ['NEW', 'OPEN', 'PENDING', 'HOLD', 'SOLVED', 'CLOSED'] as const;
+/** Zendesk's ticket type; null when nobody set one. */
+export const VENDOR_TICKET_TYPES = ['QUESTION', 'INCIDENT', 'PROBLEM', 'TASK'] as const;
+
+const optionalId = observed(z.string().regex(/^\d+$/).nullable());
+
+/** The ticket as the `detail` object carries it: closed, so a new Zendesk field is seen. */
+const TicketDetail = z.object({
+  id: numericId,
+  subject: z.string().default(''),
+  description: notBlank('description'),
+  priority: z.enum(VENDOR_PRIORITIES).nullable().default(null),
+  requester_id: numericId,
+  tags: z.array(z.string()).default([]),
+  created_at: z.iso.datetime({ offset: true }),
+  via: z.object({ channel: z.string() }).loose().optional(),
+  // Not read by the integration: observed for drift, never enforced.
+  status: observed(z.enum(VENDOR_STATUSES)),
+  type: observed(z.enum(VENDOR_TICKET_TYPES).nullable()),
+  actor_id: optionalId,
+  assignee_id: optionalId,
+  brand_id: optionalId,
+  custom_status: optionalId,
+  external_id: observed(z.string().nullable()),
+  form_id: optionalId,
+  group_id: optionalId,
+  organization_id: optionalId,
+  submitter_id: optionalId,
+  is_public: observed(z.boolean()),
+  updated_at: observed(z.iso.datetime({ offset: true })),
+});
 
 /** The raw webhook body, checked but not yet trimmed. */
 export const ZendeskTicketCreatedEvent = z
@@ -49,7 +70,6 @@ export const ZendeskTicketCreatedEvent = z
     detail: TicketDetail,
     event: z.object({}).loose().default({}),
   })
-  .loose()
   .superRefine((body, ctx) => {
     if (body.subject !== `zen:ticket:${body.detail.id}`) {
       ctx.addIssue({
