@@ -1,5 +1,18 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { ConfigurationError, SignatureInvalid } from '../errors.js';
+import { SignatureInvalid } from '../errors.js';
+import {
+  STALE_BY_SECONDS,
+  type SchemeImplementation,
+  type SignInput,
+  type SignMode,
+  checkReplayWindow,
+  excerpt,
+  hmacSha256,
+  matchesAnySecret,
+  requireHeader,
+  requireSecrets,
+  requireTolerance,
+  wrongSecret,
+} from './hmac.js';
 
 /**
  * Zendesk webhook signatures.
@@ -14,6 +27,8 @@ import { ConfigurationError, SignatureInvalid } from '../errors.js';
 export const ZENDESK_SIGNATURE_HEADER = 'x-zendesk-webhook-signature';
 /** Header carrying the ISO 8601 timestamp that is part of the signed bytes. */
 export const ZENDESK_TIMESTAMP_HEADER = 'x-zendesk-webhook-signature-timestamp';
+/** Zendesk's documentation of the scheme. */
+export const ZENDESK_DOCS = 'https://developer.zendesk.com/documentation/webhooks/verifying/';
 
 // Strict ISO 8601 date-time with a zone: Date.parse alone accepts far looser inputs ("1", "May 1"),
 // and a signature check should not guess what a sender meant.
@@ -25,7 +40,7 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{
  * decoding invalid UTF-8 first would change what is verified.
  */
 export function signZendesk(body: string | Buffer, timestamp: string, secret: string): string {
-  return createHmac('sha256', secret).update(timestamp, 'utf8').update(typeof body === 'string' ? Buffer.from(body, 'utf8') : body).digest('base64');
+  return hmacSha256(secret, [timestamp, body]).toString('base64');
 }
 
 /** Options of {@link verifyZendesk}. */
@@ -52,50 +67,37 @@ export interface VerifyZendeskOptions {
  */
 export function verifyZendesk(opts: VerifyZendeskOptions): void {
   const { body, headers, secrets, now, toleranceSeconds } = opts;
-  if (secrets.length === 0) {
-    throw new ConfigurationError('No Zendesk signing secret is configured, so no delivery can be verified.');
-  }
-  const signature = headers[ZENDESK_SIGNATURE_HEADER];
-  if (signature === undefined || signature.trim() === '') {
-    throw new SignatureInvalid(`The ${ZENDESK_SIGNATURE_HEADER} header is missing.`);
-  }
-  const timestamp = headers[ZENDESK_TIMESTAMP_HEADER];
-  if (timestamp === undefined || timestamp.trim() === '') {
-    throw new SignatureInvalid(`The ${ZENDESK_TIMESTAMP_HEADER} header is missing.`);
-  }
-  const signedAt = ISO_8601.test(timestamp.trim()) ? Date.parse(timestamp.trim()) : Number.NaN;
+  requireSecrets('Zendesk', secrets);
+  requireTolerance(toleranceSeconds);
+  const signature = requireHeader(headers, ZENDESK_SIGNATURE_HEADER);
+  const timestamp = requireHeader(headers, ZENDESK_TIMESTAMP_HEADER);
+  const signedAt = ISO_8601.test(timestamp) ? Date.parse(timestamp) : Number.NaN;
   if (Number.isNaN(signedAt)) {
-    throw new SignatureInvalid(
-      `The ${ZENDESK_TIMESTAMP_HEADER} header "${timestamp.slice(0, 40)}${timestamp.length > 40 ? '…' : ''}" is not an ISO 8601 timestamp.`,
-    );
+    throw new SignatureInvalid(`The ${ZENDESK_TIMESTAMP_HEADER} header "${excerpt(timestamp)}" is not an ISO 8601 timestamp.`);
   }
-  const skewSeconds = (now.getTime() - signedAt) / 1000;
-  if (Math.abs(skewSeconds) > toleranceSeconds) {
-    const by = Math.round(Math.abs(skewSeconds) - toleranceSeconds);
-    const direction = skewSeconds > 0 ? 'older' : 'newer';
-    throw new SignatureInvalid(
-      `The signature timestamp ${timestamp.slice(0, 40)} is ${Math.round(Math.abs(skewSeconds))}s ${direction} than now, ` +
-        `outside the ${toleranceSeconds}s replay window by ${by}s.`,
-      { detail: { skewSeconds, toleranceSeconds } },
-    );
-  }
+  checkReplayWindow({ header: ZENDESK_TIMESTAMP_HEADER, raw: timestamp, signedAtMs: signedAt, now, toleranceSeconds });
   // The signed timestamp is the header value as sent, not a re-formatted date.
-  const provided = digestOf(signature.trim());
-  let matched = false;
-  // Every secret is tried (no early exit) so timing does not reveal which secret, if any, matched.
-  for (const secret of secrets) {
-    const expected = digestOf(signZendesk(body, timestamp, secret));
-    matched = timingSafeEqual(provided, expected) || matched;
-  }
-  if (!matched) {
+  if (!matchesAnySecret([signature], secrets, (secret) => signZendesk(body, timestamp, secret))) {
     throw new SignatureInvalid(
-      `The ${ZENDESK_SIGNATURE_HEADER} does not match the body for any of the ${secrets.length} configured secret(s).`,
+      `The ${ZENDESK_SIGNATURE_HEADER} header does not match the body for any of the ${secrets.length} configured secret(s).`,
     );
   }
 }
 
-// Comparing SHA-256 digests of the two signatures gives equal-length buffers whatever was sent,
-// so timingSafeEqual never throws and the comparison time does not leak the expected length.
-function digestOf(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
+/** Headers Zendesk would send for this body; the timestamp is whole seconds, as Zendesk sends it. */
+export function zendeskHeaders(input: SignInput, mode: SignMode): Record<string, string> {
+  if (mode === 'none') return {};
+  const at = new Date(input.now.getTime() - (mode === 'stale' ? STALE_BY_SECONDS * 1000 : 0));
+  const timestamp = at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const secret = mode === 'bad' ? wrongSecret(input.secret) : input.secret;
+  return { [ZENDESK_SIGNATURE_HEADER]: signZendesk(input.body, timestamp, secret), [ZENDESK_TIMESTAMP_HEADER]: timestamp };
 }
+
+/** Zendesk's scheme for index.ts. */
+export const zendesk: SchemeImplementation = {
+  headers: [ZENDESK_SIGNATURE_HEADER, ZENDESK_TIMESTAMP_HEADER],
+  timestamped: true,
+  docs: ZENDESK_DOCS,
+  verify: verifyZendesk,
+  sign: zendeskHeaders,
+};

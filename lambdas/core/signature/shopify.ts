@@ -1,0 +1,67 @@
+import { SignatureInvalid } from '../errors.js';
+import {
+  type SchemeImplementation,
+  type SignInput,
+  type SignMode,
+  type VerifyOptions,
+  hmacSha256,
+  matchesAnySecret,
+  requireHeader,
+  requireSecrets,
+  wrongSecret,
+} from './hmac.js';
+
+/**
+ * Shopify webhook signatures.
+ *
+ * Shopify sends `x-shopify-hmac-sha256: <base64 HMAC-SHA256 of the raw body>` keyed by the app's
+ * client secret. No timestamp is signed, so replay protection for Shopify is dedupe on
+ * `x-shopify-webhook-id` (or `x-shopify-event-id`), not this check.
+ */
+
+/** Header carrying the base64 HMAC-SHA256 of the body. */
+export const SHOPIFY_SIGNATURE_HEADER = 'x-shopify-hmac-sha256';
+/** Shopify's documentation of the scheme. */
+export const SHOPIFY_DOCS = 'https://shopify.dev/docs/apps/build/webhooks/verify-deliveries';
+
+// A SHA-256 digest is 32 bytes: 43 base64 characters and one `=` of padding.
+const FORM = /^[A-Za-z0-9+/]{43}=$/;
+
+/** Computes Shopify's header value: base64 HMAC-SHA256 of the body. */
+export function signShopify(body: Buffer | string, secret: string): string {
+  return hmacSha256(secret, [body]).toString('base64');
+}
+
+/**
+ * Verifies a Shopify delivery; returns normally when the signature matches one of the secrets.
+ * @throws SignatureInvalid naming the missing or malformed header, or the mismatch.
+ * @throws ConfigurationError when no secret is configured.
+ */
+export function verifyShopify(opts: VerifyOptions): void {
+  requireSecrets('Shopify', opts.secrets);
+  const header = requireHeader(opts.headers, SHOPIFY_SIGNATURE_HEADER);
+  if (!FORM.test(header)) {
+    throw new SignatureInvalid(`The ${SHOPIFY_SIGNATURE_HEADER} header is not a base64 HMAC-SHA256 (44 characters).`);
+  }
+  if (!matchesAnySecret([header], opts.secrets, (secret) => signShopify(opts.body, secret))) {
+    throw new SignatureInvalid(
+      `The ${SHOPIFY_SIGNATURE_HEADER} header does not match the body for any of the ${opts.secrets.length} configured secret(s).`,
+    );
+  }
+}
+
+/** Headers Shopify would send for this body; `stale` is the same as `valid` (no timestamp is signed). */
+export function shopifyHeaders(input: SignInput, mode: SignMode): Record<string, string> {
+  if (mode === 'none') return {};
+  const secret = mode === 'bad' ? wrongSecret(input.secret) : input.secret;
+  return { [SHOPIFY_SIGNATURE_HEADER]: signShopify(input.body, secret) };
+}
+
+/** Shopify's scheme for index.ts. */
+export const shopify: SchemeImplementation = {
+  headers: [SHOPIFY_SIGNATURE_HEADER],
+  timestamped: false,
+  docs: SHOPIFY_DOCS,
+  verify: verifyShopify,
+  sign: shopifyHeaders,
+};
