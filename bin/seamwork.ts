@@ -22,6 +22,18 @@ const USAGE = `seamwork — the seams between a vendor's webhook and the action 
                                                    (e.g. review, validate-dlq): decision id, code, reason
   flags [show] | flags set <integration> enabled=false rolloutPercent=5 mode=shadow
                                                    the local flags file the AppConfig agent serves
+  contracts [list]                                 contract versions, drift policies, migration windows
+                                                   (exit 1 when a migration window has expired)
+  contracts drift <integration> [--days 30] [--table DRIFT_TABLE]
+                                                   drift seen per field and kind, one mark per day
+  contracts infer <folder> [--against <integration>] [--out FILE] [--name NAME]
+                                                   draft zod contract from captured payloads; --against
+                                                   also checks them against a current contract
+  dlq [list] [--queue Q] [--integration I]         what every DLQ and quarantine hold: code, pointer, reason
+  dlq show <decision-id>                           one parked message, its drift, and what a redrive would do
+  dlq redrive [--queue Q] [--integration I] [--id D]... [--dry-run]
+                                                   re-validate against today's contract and replay what
+                                                   passes; the rest stays parked with the new reason
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -75,6 +87,15 @@ async function main(argv: string[]): Promise<number> {
       if (positionals.length > 1) return usage('queues takes at most one <queue>');
       const { queuesCommand } = await import('../lib/cli/queues.js');
       return queuesCommand(positionals[0]);
+    }
+    case 'contracts': {
+      const { contractsCommand, UsageError } = await import('../lib/cli/contracts.js');
+      return contractsCommand(rest).catch((err: unknown) => (err instanceof UsageError ? usage(err.message) : Promise.reject(err)));
+    }
+    case 'dlq': {
+      const { dlqCommand } = await import('../lib/cli/dlq.js');
+      const { UsageError } = await import('../lib/cli/contracts.js');
+      return dlqCommand(rest).catch((err: unknown) => (err instanceof UsageError ? usage(err.message) : Promise.reject(err)));
     }
     case 'flags': {
       const { flagsCommand } = await import('../lib/cli/flags.js');

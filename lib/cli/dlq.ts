@@ -1,0 +1,189 @@
+import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { sqsClient } from '../../lambdas/aws/clients.js';
+import { SqsQueueSender, readMessageBody } from '../../lambdas/aws/sqs-queues.js';
+import { ENV, QUARANTINE_QUEUE } from '../../lambdas/core/config-keys.js';
+import type { DriftFinding } from '../../lambdas/core/contracts/drift.js';
+import { planRedrive, redriveEnvelope, type ParkedItem } from '../../lambdas/core/redrive.js';
+import { getIntegration } from '../../lambdas/integrations/index.js';
+import { QUEUES, dlqName } from '../topology.js';
+import { UsageError } from './contracts.js';
+import { cell } from './format.js';
+import { cliAuditStore, useLocalState } from './state.js';
+
+/** The queues `seamwork dlq` works on: every DLQ, and quarantine. */
+export const PARKED_QUEUES: string[] = [...QUEUES.map(dlqName), QUARANTINE_QUEUE];
+
+/** One parked message, held invisible while the command looks at it. */
+interface Held {
+  queue: string;
+  url: string;
+  receiptHandle: string;
+  item: ParkedItem;
+  sentAt: Date;
+}
+
+/**
+ * `seamwork dlq list | show <decision-id> | redrive [--queue Q] [--integration I] [--id D]… [--dry-run]`
+ *
+ * Works on every DLQ and the quarantine queue of the local stack (or a deployed one when the
+ * SEAMWORK_QUEUE_URL_* / SEAMWORK_DLQ_URL_* variables are exported, with your AWS credentials).
+ * Looking never consumes: messages are held invisible while read and released right after.
+ */
+export async function dlqCommand(args: string[], now = new Date()): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest, allowPositionals: true,
+    options: { queue: { type: 'string' }, integration: { type: 'string' }, id: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' }, bucket: { type: 'string' } },
+  });
+  if (values.queue && !PARKED_QUEUES.includes(values.queue)) throw new UsageError(`--queue is one of ${PARKED_QUEUES.join(', ')}; got "${values.queue}"`);
+  if (!process.env[ENV.dlqUrl('validate')]) useLocalState();
+  const queues = values.queue ? [values.queue] : PARKED_QUEUES;
+  const held = await holdAll(queues);
+  const selected = held.filter((h) => (!values.integration || h.item.integration === values.integration) && (!values.id?.length || values.id.includes(h.item.decisionId)));
+  const release = held.filter((h) => !selected.includes(h));
+  try {
+    switch (sub) {
+      case undefined:
+      case 'list':
+        list(selected, now);
+        return 0;
+      case 'show': {
+        if (positionals.length !== 1) throw new UsageError('dlq show needs <decision-id>');
+        const match = selected.filter((h) => h.item.decisionId === positionals[0]);
+        if (match.length === 0) {
+          console.error(`No parked message for decision ${positionals[0]} in ${queues.join(', ')}.`);
+          return 1;
+        }
+        for (const h of match) await show(h, now);
+        return 0;
+      }
+      case 'redrive':
+        return await redrive(selected, Boolean(values['dry-run']), values.bucket, now);
+      default:
+        throw new UsageError(`unknown dlq command "${sub}" (list, show, redrive)`);
+    }
+  } finally {
+    await releaseAll([...release, ...selected.filter((h) => !redriven.has(h))]);
+  }
+}
+
+const redriven = new WeakSet<Held>();
+
+function urlOf(queue: string): string {
+  const key = queue.endsWith('-dlq') ? ENV.dlqUrl(queue.slice(0, -4)) : ENV.queueUrl(queue);
+  const url = process.env[key];
+  if (!url) throw new Error(`${key} is not set: no URL for ${queue}.`);
+  return url;
+}
+
+/** Receives every message of each queue, holding each invisible for five minutes. */
+async function holdAll(queues: string[]): Promise<Held[]> {
+  const out: Held[] = [];
+  for (const queue of queues) {
+    const url = urlOf(queue);
+    for (let empty = 0; empty < 2;) {
+      const res = await sqsClient().send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 300, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['SentTimestamp'] }));
+      const messages = res.Messages ?? [];
+      if (messages.length === 0) {
+        empty += 1;
+        continue;
+      }
+      for (const m of messages) {
+        const item = await readMessageBody<ParkedItem>({ body: m.Body ?? '{}' });
+        out.push({ queue, url, receiptHandle: m.ReceiptHandle!, item, sentAt: new Date(Number(m.Attributes?.SentTimestamp ?? Date.now())) });
+      }
+    }
+  }
+  return out;
+}
+
+/** Makes held messages visible again, ten at a time. */
+async function releaseAll(held: Held[]): Promise<void> {
+  for (let i = 0; i < held.length; i += 10) {
+    const batch = held.slice(i, i + 10);
+    const byUrl = new Map<string, Held[]>();
+    for (const h of batch) byUrl.set(h.url, [...(byUrl.get(h.url) ?? []), h]);
+    for (const [url, hs] of byUrl) {
+      await sqsClient().send(new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: url, Entries: hs.map((h, n) => ({ Id: String(n), ReceiptHandle: h.receiptHandle, VisibilityTimeout: 0 })),
+      }));
+    }
+  }
+}
+
+const age = (from: Date, now: Date): string => {
+  const s = Math.max(0, Math.round((now.getTime() - from.getTime()) / 1000));
+  return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : s < 172800 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86400)}d`;
+};
+
+function list(held: Held[], now: Date): void {
+  if (held.length === 0) {
+    console.log('Nothing parked: every DLQ and the quarantine queue are empty.');
+    return;
+  }
+  console.log(`${cell('QUEUE', 15)} ${cell('DECISION', 26)} ${cell('INTEGRATION', 20)} ${cell('CODE', 22)} ${cell('POINTER', 24)} ${cell('AGE', 5)} REASON`);
+  for (const h of held.sort((a, b) => a.sentAt.getTime() - b.sentAt.getTime())) {
+    const i = h.item;
+    console.log(`${cell(h.queue, 15)} ${cell(i.decisionId, 26)} ${cell(i.integration, 20)} ${cell(i.code, 22)} ${cell(i.pointer ?? '', 24)} ${cell(age(h.sentAt, now), 5)} ${(i.reason ?? '').replace(/\s+/g, ' ').slice(0, 160)}`);
+  }
+  console.log(`\n${held.length} parked. \`seamwork dlq show <decision-id>\` for one; \`seamwork dlq redrive --dry-run\` to see what would pass now.`);
+}
+
+async function show(h: Held, now: Date): Promise<void> {
+  const i = h.item;
+  console.log(`${i.decisionId}   ${i.integration}   in ${h.queue} for ${age(h.sentAt, now)}`);
+  console.log(`  stage      ${i.stage}${i.contractVersion ? `   contract ${i.contractVersion}` : ''}`);
+  console.log(`  code       ${i.code}${i.pointer !== undefined ? `   at ${i.pointer || '/'}` : ''}`);
+  console.log(`  reason     ${i.reason}`);
+  const drift = ((i.detail?.drift as { findings?: DriftFinding[] } | undefined)?.findings ?? []);
+  for (const f of drift) console.log(`  drift      ${cell(f.kind, 20)} ${cell(f.pointer, 30)} ${f.message}`);
+  const plan = await planRedrive(i, getIntegration(i.integration), now);
+  console.log(`  redrive    ${plan.verdict === 'redrive' ? `would go back to ${plan.to}` : 'would stay'}: ${plan.why}`);
+  console.log(`  trace      npm run seamwork -- trace ${i.decisionId}`);
+}
+
+async function redrive(held: Held[], dryRun: boolean, bucket: string | undefined, now: Date): Promise<number> {
+  if (held.length === 0) {
+    console.log('Nothing to redrive.');
+    return 0;
+  }
+  const audit = cliAuditStore(bucket ?? process.env[ENV.AUDIT_BUCKET]);
+  const sender = new SqsQueueSender(Object.fromEntries(['validate', 'infer', 'verify', 'act'].map((s) => [s, process.env[ENV.queueUrl(s)]!])), process.env[ENV.PAYLOAD_BUCKET]);
+  const by = safeUser();
+  let sent = 0;
+  let kept = 0;
+  for (const [n, h] of held.entries()) {
+    const plan = await planRedrive(h.item, getIntegration(h.item.integration), now);
+    const progress = `[${n + 1}/${held.length}]`;
+    if (plan.verdict === 'keep') {
+      kept += 1;
+      console.log(`${progress} kept     ${h.item.decisionId}  ${h.queue}: ${plan.why}`);
+      continue;
+    }
+    if (dryRun) {
+      sent += 1;
+      console.log(`${progress} would go ${h.item.decisionId}  ${h.queue} → ${plan.to}: ${plan.why}`);
+      continue;
+    }
+    const { record, envelope } = redriveEnvelope(h.item, h.queue, by, new Date());
+    await audit.append(record);
+    await sender.send(plan.to, envelope);
+    await sqsClient().send(new DeleteMessageCommand({ QueueUrl: h.url, ReceiptHandle: h.receiptHandle }));
+    redriven.add(h);
+    sent += 1;
+    console.log(`${progress} redriven ${h.item.decisionId}  ${h.queue} → ${plan.to}: ${plan.why}`);
+  }
+  console.log(`\n${dryRun ? 'would redrive' : 'redriven'} ${sent}, kept ${kept}.${sent && !dryRun ? ' Follow one with `npm run seamwork -- trace <decision-id>`.' : ''}`);
+  return 0;
+}
+
+/** Who redrove, for the audit record; never fails the command. */
+function safeUser(): string {
+  try {
+    return process.env.SEAMWORK_OPERATOR ?? userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
