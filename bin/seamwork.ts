@@ -8,7 +8,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const USAGE = `seamwork — the seams between a vendor's webhook and the action taken on its behalf
 
   start [--no-samples] [--port N] [--real-model]   local stack + sample webhooks, serves until Ctrl-C
-  send <integration> <file> [--new-id] [--signature valid|bad|stale] [--no-wait]
+  send <integration> <file> [--new-id] [--signature valid|bad|stale|none] [--no-wait]
                                                    post a payload (or fixture) signed as the vendor would,
                                                    then wait for and print its outcome
   trace <decision-id> [--integration N] [--json] [--bucket AUDIT_BUCKET]
@@ -57,8 +57,8 @@ async function main(argv: string[]): Promise<number> {
     case 'send': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { 'new-id': { type: 'boolean' }, signature: { type: 'string' }, 'no-wait': { type: 'boolean' } } });
       if (positionals.length !== 2) return usage('send needs <integration> <file>');
-      const sig = values.signature as 'valid' | 'bad' | 'stale' | undefined;
-      if (sig !== undefined && !['valid', 'bad', 'stale'].includes(sig)) return usage('--signature is valid, bad or stale');
+      const sig = values.signature as 'valid' | 'bad' | 'stale' | 'none' | undefined;
+      if (sig !== undefined && !['valid', 'bad', 'stale', 'none'].includes(sig)) return usage('--signature is valid, bad, stale or none');
       const { sendCommand } = await import('../lib/cli/send.js');
       return sendCommand(positionals[0], positionals[1], { newId: Boolean(values['new-id']), signature: sig, wait: !values['no-wait'] });
     }

@@ -12,6 +12,8 @@ export const METRICS = {
   WebhookAccepted: 'WebhookAccepted',
   /** A webhook was refused at ingest: bad signature, too large, no event id (Count). */
   WebhookRejected: 'WebhookRejected',
+  /** A signed delivery of an event type the integration does not process; answered 200 `ignored` (Count). */
+  WebhookIgnored: 'WebhookIgnored',
   /** A vendor redelivered an event already accepted; answered 200 `duplicate` (Count). */
   DuplicateDelivery: 'DuplicateDelivery',
   /** A dedupe claim could not be confirmed or released; it lapses with its lease (Count). */
@@ -86,6 +88,7 @@ export type MetricUnitName = 'Count' | 'Milliseconds' | 'Percent';
 export const METRIC_UNITS: Record<MetricName, MetricUnitName> = {
   WebhookAccepted: 'Count',
   WebhookRejected: 'Count',
+  WebhookIgnored: 'Count',
   DuplicateDelivery: 'Count',
   DedupeStoreFailure: 'Count',
   ContractViolation: 'Count',

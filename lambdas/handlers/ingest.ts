@@ -6,6 +6,13 @@ import { PowertoolsMetricsSink } from '../aws/metrics.js';
 import { Wiring } from '../aws/wiring.js';
 import { getIntegration } from '../integrations/index.js';
 
+/** The URL the vendor called (HubSpot signs it): scheme as forwarded, the API's domain, path and query. */
+function publicUrl(event: APIGatewayProxyEventV2, headers: Record<string, string>): string {
+  const proto = headers['x-forwarded-proto'] ?? 'https';
+  const host = event.requestContext?.domainName ?? headers.host ?? '';
+  return `${proto}://${host}${event.rawPath ?? ''}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`;
+}
+
 const logger = new Logger({ serviceName: 'seamwork', persistentKeys: { stage: 'ingest' } });
 let wiring: Wiring | undefined;
 let sink: PowertoolsMetricsSink | undefined;
@@ -18,7 +25,7 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
   const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v ?? '')]));
   try {
     const res = await ingestWebhook(
-      { integration: event.pathParameters?.integration ?? '', body, headers },
+      { integration: event.pathParameters?.integration ?? '', body, headers, method: event.requestContext?.http?.method ?? 'POST', url: publicUrl(event, headers) },
       {
         integration: getIntegration, secrets: wiring.secrets, dedupe: wiring.dedupe, vault: wiring.vault, rawBodyTtlSeconds: RETENTION_SECONDS, audit: wiring.audit, queues: wiring.queues, metrics: sink,
         now: () => new Date(), maxBodyBytes: wiring.config.maxBodyBytes, toleranceSeconds: wiring.config.toleranceSeconds,

@@ -3,7 +3,7 @@ import { S3AuditStore } from '../../lambdas/aws/s3-audit-store.js';
 import type { Fixture } from '../../lambdas/core/integration.js';
 import { summariseDecision } from '../../lambdas/core/trace.js';
 import { getIntegration, INTEGRATIONS } from '../../lambdas/integrations/index.js';
-import { deliver, vendorHeaders } from '../local/fixtures.js';
+import { DELIVERY_ID_HEADER, deliver, vendorHeaders } from '../local/fixtures.js';
 import { describeChecks, describeDecision } from './format.js';
 import { readJsonFile } from './read-json.js';
 import { localSecret } from './start.js';
@@ -24,6 +24,7 @@ export async function sendCommand(
   const json = readJsonFile(file, 'payload file') as Partial<Fixture> & Record<string, unknown>;
   const isFixture = typeof json.body === 'string' && json.expect !== undefined;
   let body = isFixture ? (json.body as string) : JSON.stringify(json);
+  const headers: Record<string, string> = { ...(isFixture ? json.headers : undefined) };
   const signature = opts.signature ?? (isFixture ? json.signature : undefined) ?? 'valid';
   if (opts.newId) {
     let payload: Record<string, unknown>;
@@ -32,12 +33,16 @@ export async function sendCommand(
     } catch (err) {
       throw new Error(`--new-id needs a JSON body, and the body in ${file} is not JSON (${(err as Error).message}); send it without --new-id.`);
     }
-    if (typeof payload.id !== 'string') throw new Error('--new-id rewrites the top-level "id" (the vendor event id), and this payload has none.');
-    payload.id = randomUUID();
+    const idHeaders = Object.keys(headers).filter((h) => DELIVERY_ID_HEADER.test(h));
+    if (typeof payload.id !== 'string' && idHeaders.length === 0) {
+      throw new Error('--new-id rewrites the event id (a top-level string "id", or a delivery-id header such as x-github-delivery), and this payload has neither.');
+    }
+    if (typeof payload.id === 'string') payload.id = randomUUID();
+    for (const h of idHeaders) headers[h] = randomUUID();
     body = JSON.stringify(payload);
   }
   const url = `${state.apiUrl}/webhooks/${integration}`;
-  const res = await deliver(url, body, vendorHeaders(def, body, localSecret({ env: state.env }, def), signature));
+  const res = await deliver(url, body, vendorHeaders(def, body, localSecret({ env: state.env }, def), signature, new Date(), { url, headers }));
   console.log(`${res.status} ${JSON.stringify(res.body)}${signature !== 'valid' ? `   (signed: ${signature})` : ''}`);
   const decisionId = res.body.decisionId as string | undefined;
   if (!decisionId) return res.status < 400 ? 0 : 1;

@@ -38,7 +38,8 @@ export async function sendSamples(stack: LocalStack, log: (s: string) => void = 
       let decisionId: string | undefined;
       let rejected: string | undefined;
       for (let i = 0; i < (fx.deliveries ?? 1); i++) {
-        const res = await deliver(stack.webhookUrl(def.name), fx.body, vendorHeaders(def, fx.body, secret, fx.signature));
+        const url = stack.webhookUrl(def.name);
+        const res = await deliver(url, fx.body, vendorHeaders(def, fx.body, secret, fx.signature, new Date(), { url, headers: fx.headers }));
         statuses.push(res.status);
         decisionId ??= res.body.decisionId as string | undefined;
         if (res.status >= 400) rejected = `${res.body.code}: ${res.body.reason}`;

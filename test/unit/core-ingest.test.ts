@@ -79,12 +79,54 @@ describe('ingestWebhook', () => {
   });
 });
 
+describe('ingestWebhook event types', () => {
+  // An integration that processes one event type, like GitHub's issues.opened, read from a header.
+  const typed = { ...supportTriage, source: { ...supportTriage.source, eventType: (_b: unknown, h: Record<string, string>) => h['x-event'], events: ['ticket.created'] } };
+  const typedDeps = (d = deps()) => ({ ...d, integration: () => typed });
+
+  it('acknowledges a signed delivery of another event type with 200 ignored and never queues it', async () => {
+    const d = typedDeps();
+    const res = await ingestWebhook({ ...request(), headers: { ...request().headers, 'x-event': 'ticket.deleted' } }, d);
+    expect(res).toEqual({ status: 200, body: { status: 'ignored', eventType: 'ticket.deleted', reason: 'support-triage processes ticket.created; this delivery is ticket.deleted.' } });
+    expect((d.queues as MemoryQueues).sent).toEqual([]);
+    expect((d.metrics as MemoryMetrics).counts.get('WebhookIgnored')).toBe(1);
+  });
+
+  it('processes the declared event type', async () => {
+    const res = await ingestWebhook({ ...request(), headers: { ...request().headers, 'x-event': 'ticket.created' } }, typedDeps());
+    expect(res.status).toBe(202);
+  });
+
+  it('checks the signature before saying anything about the event type', async () => {
+    const res = await ingestWebhook({ ...request(), headers: { 'x-event': 'ticket.deleted' } }, typedDeps());
+    expect(res.status).toBe(401);
+  });
+});
+
+describe('ingestWebhook audit record', () => {
+  it('keeps method and URL for re-verification, with credential-like query values removed', async () => {
+    const d = deps();
+    const res = await ingestWebhook({ ...request(), method: 'POST', url: 'https://api.example.com/webhooks/support-triage?tenant=acme&token=s3cr3t' }, d);
+    const records = await (d.audit as MemoryAuditStore).listDecision('support-triage', res.body.decisionId as string);
+    expect(records[0].data).toMatchObject({ method: 'POST', url: 'https://api.example.com/webhooks/support-triage?tenant=acme&token=%5Bremoved%5D' });
+    expect(JSON.stringify(records[0])).not.toContain('s3cr3t');
+  });
+});
+
 describe('ingestWebhook on raw bytes', () => {
-  it('verifies the signature over the bytes as received, even when they are not valid UTF-8', async () => {
+  it('verifies the signature over the bytes as received, then refuses bytes that are not UTF-8 with the offset', async () => {
     const bytes = Buffer.concat([Buffer.from('{"id":"x","detail":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
     const signature = signZendesk(bytes, timestamp, secret);
-    const res = await ingestWebhook({ integration: 'support-triage', body: bytes, headers: { 'x-zendesk-webhook-signature': signature, 'x-zendesk-webhook-signature-timestamp': timestamp } }, deps());
-    // Past the signature (not 401): the body decodes to JSON with replacement characters and is accepted for validation.
+    const d = deps();
+    const res = await ingestWebhook({ integration: 'support-triage', body: bytes, headers: { 'x-zendesk-webhook-signature': signature, 'x-zendesk-webhook-signature-timestamp': timestamp } }, d);
+    // Past the signature (not 401), but nothing decoded with replacement characters reaches the pipeline.
+    expect(res).toEqual({ status: 400, body: { status: 'rejected', code: 'NOT_UTF8', reason: 'The body is not valid UTF-8 (first invalid byte at offset 20); webhooks must carry UTF-8 JSON.' } });
+    expect((d.queues as MemoryQueues).sent).toEqual([]);
+  });
+
+  it('accepts a UTF-8 body that starts with a byte order mark', async () => {
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(body)]);
+    const res = await ingestWebhook({ integration: 'support-triage', body: bytes, headers: { 'x-zendesk-webhook-signature': signZendesk(bytes, timestamp, secret), 'x-zendesk-webhook-signature-timestamp': timestamp } }, deps());
     expect(res.status).toBe(202);
   });
 

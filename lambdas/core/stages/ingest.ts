@@ -6,7 +6,7 @@ import type { IntegrationDefinition } from '../integration.js';
 import { METRICS } from '../metrics.js';
 import type { AuditStore, DedupeStore, MetricsSink, QueueSender, TokenVault } from '../ports.js';
 import { sealBody } from '../sealed-body.js';
-import { verifyZendesk } from '../signature/zendesk.js';
+import { verifySignature } from '../signature/index.js';
 
 /** A webhook delivery as the HTTP layer saw it. */
 export interface WebhookRequest {
@@ -15,6 +15,10 @@ export interface WebhookRequest {
   body: Buffer;
   /** Lower-cased header names. */
   headers: Record<string, string>;
+  /** HTTP method as received. @default 'POST' */
+  method?: string;
+  /** The full URL the vendor called, query included (HubSpot signs it). @default '' */
+  url?: string;
 }
 
 /** The HTTP answer to the vendor. */
@@ -54,6 +58,37 @@ export function newDecisionId(now = Date.now()): string {
 
 const reject = (status: number, code: string, reason: string): WebhookResponse => ({ status, body: { status: 'rejected', code, reason } });
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** Offset of the first byte that breaks UTF-8 decoding (for the refusal's sentence). */
+function firstInvalidUtf8(bytes: Buffer): number {
+  let lo = 0;
+  let hi = bytes.length;
+  // The longest valid prefix, by bisection on fatal decodes (a truncated sequence at the cut counts as invalid).
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
+      lo = mid;
+    } catch {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
+/** Query parameters whose values look like credentials are not kept in the audit log. */
+function auditUrl(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const u = new URL(url);
+    for (const key of [...u.searchParams.keys()]) if (/token|key|secret|sig|pass|auth/i.test(key)) u.searchParams.set(key, '[removed]');
+    return u.toString();
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The webhook door: size limit, signature on the raw bytes (constant time, replay window),
  * one event per request, dedupe by the vendor's event id, the first audit record, then 202.
@@ -65,14 +100,25 @@ export async function ingestWebhook(req: WebhookRequest, deps: IngestDeps): Prom
     deps.metrics.add(METRICS.WebhookRejected);
     return reject(413, 'BODY_TOO_LARGE', `The body is ${req.body.length} bytes; the limit is ${deps.maxBodyBytes}.`);
   }
-  const text = req.body.toString('utf8');
   try {
     const secrets = await deps.secrets(def.source.secretName);
-    verifyZendesk({ body: req.body, headers: req.headers, secrets, now: deps.now(), toleranceSeconds: deps.toleranceSeconds });
+    verifySignature(def.source.signature, {
+      body: req.body, headers: req.headers, method: req.method ?? 'POST', url: req.url ?? '', secrets, now: deps.now(), toleranceSeconds: deps.toleranceSeconds,
+    });
   } catch (err) {
     if (!(err instanceof SignatureInvalid)) throw err;
     deps.metrics.add(METRICS.WebhookRejected);
     return reject(401, err.code, err.message);
+  }
+
+  // JSON between systems is UTF-8 (RFC 8259 §8.1): decoding anything else with replacement
+  // characters would hand the model text the vendor never sent.
+  let text: string;
+  try {
+    text = UTF8.decode(req.body);
+  } catch {
+    deps.metrics.add(METRICS.WebhookRejected);
+    return reject(400, 'NOT_UTF8', `The body is not valid UTF-8 (first invalid byte at offset ${firstInvalidUtf8(req.body)}); webhooks must carry UTF-8 JSON.`);
   }
 
   let parsed: unknown;
@@ -87,6 +133,15 @@ export async function ingestWebhook(req: WebhookRequest, deps: IngestDeps): Prom
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     deps.metrics.add(METRICS.WebhookRejected);
     return reject(400, 'NOT_ONE_EVENT', `Expected one ${def.source.vendor} event as a JSON object, got ${Array.isArray(parsed) ? `an array of ${parsed.length}` : typeof parsed}.`);
+  }
+  if (def.source.eventType) {
+    const type = def.source.eventType(parsed, req.headers);
+    if (type === undefined || !(def.source.events ?? []).includes(type)) {
+      // Acknowledged, not processed: a vendor retries anything but 2xx, and it sends every event
+      // the subscription covers (pings, closed issues, our own bot's comments).
+      deps.metrics.add(METRICS.WebhookIgnored);
+      return { status: 200, body: { status: 'ignored', eventType: type ?? null, reason: `${def.name} processes ${(def.source.events ?? []).join(', ') || 'no events'}; this delivery is ${type === undefined ? 'of no recognisable event type' : type}.` } };
+    }
   }
   const eventId = def.source.eventId(parsed, req.headers);
   if (!eventId) {
@@ -135,7 +190,8 @@ async function accept(
   const record = sealRecord(
     {
       decisionId, integration: def.name, stage: 'ingest', attempt: 1, kind: 'accepted', at: now.toISOString(),
-      data: { vendor: def.source.vendor, vendorEventId: eventId, tenant, bytes: req.body.length, body: sealed, headers },
+      // Method and URL with the headers are what a later re-verification of the signature needs.
+      data: { vendor: def.source.vendor, vendorEventId: eventId, tenant, bytes: req.body.length, body: sealed, headers, method: req.method ?? 'POST', url: auditUrl(req.url) ?? null },
     },
     null,
   );
