@@ -11,9 +11,11 @@ const USAGE = `seamwork — the seams between a vendor's webhook and the action 
   send <integration> <file> [--new-id] [--signature valid|bad|stale|none] [--no-wait]
                                                    post a payload (or fixture) signed as the vendor would,
                                                    then wait for and print its outcome
-  trace <decision-id> [--integration N] [--json] [--bucket AUDIT_BUCKET]
+  trace <decision-id> [--integration N] [--json] [--bucket AUDIT_BUCKET] [--verify-signature]
                                                    the whole story of a decision, from the audit log
-                                                   (--bucket: a deployed stack's, with your AWS credentials)
+                                                   (--bucket: a deployed stack's, with your AWS credentials;
+                                                   --verify-signature: re-check the vendor's signature over
+                                                   the sealed raw bytes; exit 4 when it does not match)
   replay <decision-id> [--model ID] [--json] [--bucket AUDIT_BUCKET]
                                                    re-run a decision from its audit records, actions suppressed
   eval <integration> [--path ai|baseline] [--update-baseline] [--out DIR]
@@ -63,10 +65,10 @@ async function main(argv: string[]): Promise<number> {
       return sendCommand(positionals[0], positionals[1], { newId: Boolean(values['new-id']), signature: sig, wait: !values['no-wait'] });
     }
     case 'trace': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { integration: { type: 'string' }, json: { type: 'boolean' }, bucket: { type: 'string' } } });
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { integration: { type: 'string' }, json: { type: 'boolean' }, bucket: { type: 'string' }, 'verify-signature': { type: 'boolean' } } });
       if (positionals.length !== 1) return usage('trace needs <decision-id>');
       const { traceCommand } = await import('../lib/cli/trace.js');
-      return traceCommand(positionals[0], { integration: values.integration, json: Boolean(values.json), bucket: values.bucket });
+      return traceCommand(positionals[0], { integration: values.integration, json: Boolean(values.json), bucket: values.bucket, verifySignature: Boolean(values['verify-signature']) });
     }
     case 'replay': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { model: { type: 'string' }, json: { type: 'boolean' }, bucket: { type: 'string' } } });
