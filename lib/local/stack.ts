@@ -48,6 +48,8 @@ export interface LocalStack {
   env: Record<string, string>;
   /** Resolves when every stage queue is empty and every poller idle (or throws after the timeout). */
   drain(timeoutMs?: number): Promise<void>;
+  /** Poller counters per stage since start: invocations, messages left for redelivery, handler errors. */
+  pollerStats(): Record<QueueStage, { invocations: number; failed: number; handlerErrors: number }>;
   /** Messages waiting in a queue or its DLQ. */
   depth(queue: QueueName | `${QueueName}-dlq`): Promise<number>;
   /** Puts a message straight on a queue, as a redelivery or a duplicate would arrive. */
@@ -150,6 +152,17 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     apiUrl: api.url,
     webhookUrl: (integration) => `${api.url}/webhooks/${integration}`,
     emulators, model, connectors, flags, env, drain, depth,
+    pollerStats: () => {
+      const out = Object.fromEntries(QUEUE_STAGES.map((s) => [s, { invocations: 0, failed: 0, handlerErrors: 0 }])) as ReturnType<LocalStack['pollerStats']>;
+      pollers.forEach((p, i) => {
+        const stage = QUEUE_STAGES[Math.floor(i / (opts.concurrency ?? 2))];
+        const st = p.stats();
+        out[stage].invocations += st.invocations;
+        out[stage].failed += st.failed;
+        out[stage].handlerErrors += st.handlerErrors;
+      });
+      return out;
+    },
     enqueue: async (queue, body) => {
       await sqs.send(new SendMessageCommand({ QueueUrl: emulators.queueUrls[queue].url, MessageBody: JSON.stringify(body) }));
     },
