@@ -105,7 +105,8 @@ export function driftRows(counts: DriftCount[], days: number, now: Date): Array<
 
 async function driftHistory(integration: string, days: number, table: string | undefined, now: Date): Promise<number> {
   const def = integrationOrThrow(integration);
-  if (!table) useLocalState();
+  // A deployed stack's table by name, else the running local stack's (or the exported environment's).
+  if (!table && !process.env.SEAMWORK_TABLE_DRIFT) useLocalState();
   const store = new DynamoDriftStore(table ?? process.env.SEAMWORK_TABLE_DRIFT!);
   const since = new Date(now.getTime() - (days - 1) * 86_400_000).toISOString().slice(0, 10);
   const rows = driftRows(await store.list(def.name, since), days, now);

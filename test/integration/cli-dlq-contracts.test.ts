@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { GENESIS_HASH } from '../../lambdas/core/audit-record.js';
+import type { Envelope, RejectionRecord } from '../../lambdas/core/envelope.js';
+import { summariseDecision } from '../../lambdas/core/trace.js';
+import { supportTriage } from '../../lambdas/integrations/support-triage/index.js';
+import { contractsCommand } from '../../lib/cli/contracts.js';
+import { dlqCommand } from '../../lib/cli/dlq.js';
+import { localSecret } from '../../lib/cli/start.js';
+import { deliver, loadFixtures, vendorHeaders } from '../../lib/local/fixtures.js';
+import { startTestStack } from '../support/local-stack.js';
+
+/** Runs a CLI command function and returns its exit code and everything it printed. */
+async function capture(run: () => Promise<number>): Promise<{ code: number; out: string }> {
+  const lines: string[] = [];
+  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
+  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
+  const code = await run();
+  vi.restoreAllMocks();
+  return { code, out: lines.join('\n') };
+}
+
+const clean = () => {
+  const b = JSON.parse(loadFixtures(supportTriage).find((f) => f.name === 'clean-billing-duplicate-charge')!.body);
+  b.id = randomUUID();
+  return b;
+};
+
+describe('seamwork dlq and contracts against the local stack', () => {
+  let stack: Awaited<ReturnType<typeof startTestStack>>;
+  const send = async (body: unknown) => {
+    const text = JSON.stringify(body);
+    const res = await deliver(stack.webhookUrl('support-triage'), text, vendorHeaders(supportTriage, text, localSecret(stack, supportTriage)));
+    expect(res.status).toBe(202);
+    return res.body.decisionId as string;
+  };
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+  }, 120_000);
+  afterAll(async () => stack?.stop());
+  afterEach(() => vi.restoreAllMocks());
+
+  it('lists a contract violation in the validate DLQ with its code and pointer, and shows why a redrive would not help yet', async () => {
+    const body = clean();
+    delete body.detail.description;
+    const decisionId = await send(body);
+    await stack.drain();
+    const list = await capture(() => dlqCommand(['list']));
+    expect(list.code).toBe(0);
+    expect(list.out).toMatch(new RegExp(`validate-dlq\\s+${decisionId}\\s+support-triage\\s+CONTRACT_VIOLATION\\s+/detail/description`));
+    const show = await capture(() => dlqCommand(['show', decisionId]));
+    expect(show.out).toContain('/detail/description is missing; the contract requires it (a string).');
+    expect(show.out).toContain('would stay: Still rejected');
+    // Looking consumed nothing.
+    expect(await stack.depth('validate-dlq')).toBe(1);
+    const redrive = await capture(() => dlqCommand(['redrive', '--id', decisionId]));
+    expect(redrive.out).toContain(`kept     ${decisionId}`);
+    expect(await stack.depth('validate-dlq')).toBe(1);
+  });
+
+  it('redrives what passes today\'s contract and the decision completes, with the redrive in its audit chain', async () => {
+    // A delivery rejected under an older contract that the current one accepts: the state after an
+    // engineer fixed the contract. Its envelope is what validate parked, raw body included.
+    const accepted = await send(clean());
+    await stack.drain();
+    const decisionId = `dec_redrive${Date.now().toString(36)}`;
+    const records = await stack.records('support-triage', accepted);
+    const first = records[0];
+    const envelope: Envelope = {
+      v: 1, decisionId, integration: 'support-triage', tenant: 't', vendorEventId: randomUUID(), receivedAt: new Date().toISOString(), stage: 'validate',
+      auditHead: { seq: -1, hash: GENESIS_HASH }, raw: { body: JSON.stringify(clean()), headers: first.data.headers as Record<string, string> },
+    };
+    const parked: RejectionRecord = {
+      stage: 'validate', integration: 'support-triage', decisionId, code: 'CONTRACT_VIOLATION', reason: 'rejected by contract #1', retryable: false,
+      pointer: '/detail/priority', contractVersion: 'zendesk.ticket.created/2022-11-06#1', at: new Date().toISOString(), envelope,
+    };
+    const { SqsQueueSender } = await import('../../lambdas/aws/sqs-queues.js');
+    await new SqsQueueSender({ 'validate-dlq': stack.emulators.queueUrls.validate.dlqUrl }).send('validate-dlq', parked);
+
+    const dry = await capture(() => dlqCommand(['redrive', '--id', decisionId, '--dry-run']));
+    expect(dry.out).toContain(`would go ${decisionId}  validate-dlq → validate: Passes contract ${supportTriage.contract.version} now.`);
+    expect(await stack.depth('validate-dlq')).toBe(2);
+
+    const run = await capture(() => dlqCommand(['redrive', '--id', decisionId]));
+    expect(run.out).toContain('redriven 1, kept 0.');
+    await stack.drain();
+    expect(await stack.depth('validate-dlq')).toBe(1);
+    const chain = await stack.records('support-triage', decisionId);
+    expect(chain.map((r) => r.kind).slice(0, 2)).toEqual(['redriven', 'validated']);
+    expect(chain[0].data).toMatchObject({ from: 'validate-dlq', previous: { code: 'CONTRACT_VIOLATION' } });
+    expect(summariseDecision(chain).outcome).toMatch(/acted|baseline|review/);
+  });
+
+  it('counts pass-and-report drift per field for `seamwork contracts drift`', async () => {
+    const body = clean();
+    body.detail.sla_policy = { id: 3, title: 'Premium' };
+    body.detail.status = 'ARCHIVED';
+    await send(body);
+    await send({ ...clean(), detail: { ...clean().detail, sla_policy: { id: 4 } } });
+    await stack.drain();
+    const res = await capture(() => contractsCommand(['drift', 'support-triage', '--days', '7']));
+    expect(res.code).toBe(0);
+    expect(res.out).toMatch(/2\s+unknown_field\s+\/detail\/sla_policy/);
+    expect(res.out).toMatch(/1\s+new_enum_value\s+\/detail\/status/);
+    expect(res.out).toContain('/detail/status is "ARCHIVED", a value the contract does not list');
+  });
+
+  it('refuses a queue that is not parked, with the list of queues', async () => {
+    await expect(dlqCommand(['list', '--queue', 'infer'])).rejects.toThrow(/--queue is one of validate-dlq, .*quarantine/);
+  });
+});
