@@ -6,6 +6,7 @@ import type { IntegrationDefinition, SourceDocument } from './integration.js';
 import { StaticFlagSource } from './memory-ports.js';
 import type { ModelPort } from './ports.js';
 import { summariseDecision } from './trace.js';
+import { windowDocuments } from './window.js';
 
 /** A decision replayed from its audit records against a model, actions suppressed. */
 export interface ReplayResult {
@@ -14,6 +15,11 @@ export interface ReplayResult {
   replayModel: string;
   /** Whether the rebuilt prompt hashes to the audited one (layer 2 is deterministic). */
   promptHashMatches: boolean | null;
+  /**
+   * Whether windowing the audited (redacted) input again gives exactly the audited documents and
+   * cuts: the window the model saw is reproducible from the audit log alone.
+   */
+  windowMatches: boolean;
   original: { outcome?: string; decision?: Record<string, unknown> };
   replayed: { outcome: DryRunResult['outcome']; reason?: string; decision?: Record<string, unknown>; records: AuditRecord[] };
   /** Fields whose values differ between the original and the replay. */
@@ -42,6 +48,10 @@ export async function replayDecision(
     receivedAt: accepted?.at ?? validated.at, stage: 'infer', auditHead: { seq: -1, hash: GENESIS_HASH },
     input: validated.data.input, contractVersion: String(validated.data.contractVersion), documents: validated.data.documents as SourceDocument[], dryRun: true,
   };
+  const rewindowed = windowDocuments(def.documents(validated.data.input), Number((validated.data.window as { budgetTokens?: number } | undefined)?.budgetTokens ?? def.windowTokens));
+  const windowMatches =
+    JSON.stringify(rewindowed.documents) === JSON.stringify(validated.data.documents) &&
+    JSON.stringify(rewindowed.dropped) === JSON.stringify((validated.data.window as { dropped?: unknown } | undefined)?.dropped ?? []);
   const flags = new StaticFlagSource({ [def.name]: { enabled: true, rolloutPercent: 100, mode: 'live' } });
   const res = await dryRunFrom(replayDef, start, { model: opts.model, flags });
 
@@ -59,6 +69,7 @@ export async function replayDecision(
     decisionId,
     originalModel: originalUsage?.model,
     replayModel: replayDef.model.id,
+    windowMatches,
     promptHashMatches: originalPrompt?.hash && replayPrompt?.hash ? originalPrompt.hash === replayPrompt.hash : null,
     original: { outcome: original.outcome, decision: original.decision },
     replayed: { outcome: res.outcome, reason: res.records.at(-1)?.data.reason as string | undefined, decision: replayedDecision, records: res.records },

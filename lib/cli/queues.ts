@@ -3,7 +3,7 @@ import { sqsClient } from '../../lambdas/aws/clients.js';
 import { readMessageBody } from '../../lambdas/aws/sqs-queues.js';
 import { ENV } from '../../lambdas/core/config-keys.js';
 import type { RejectionRecord } from '../../lambdas/core/envelope.js';
-import { QUEUES, dlqName } from '../topology.js';
+import { QUEUES, dlqName, isParkingQueue, type QueueName } from '../topology.js';
 import { cell } from './format.js';
 import { useLocalState } from './state.js';
 
@@ -33,8 +33,8 @@ export async function queuesCommand(queue: string | undefined): Promise<number> 
     console.error(`No queue "${queue}" (queues: ${names.join(', ')}).`);
     return 2;
   }
-  if (queue !== 'review' && !queue.endsWith('-dlq')) {
-    console.error(`Peeking at ${queue} would count as a delivery and push its messages towards the DLQ; peek at review or a DLQ.`);
+  if (!queue.endsWith('-dlq') && !isParkingQueue(queue as QueueName)) {
+    console.error(`Peeking at ${queue} would count as a delivery and push its messages towards the DLQ; peek at review, quarantine or a DLQ.`);
     return 2;
   }
   const res = await sqsClient().send(new ReceiveMessageCommand({ QueueUrl: urlOf(queue), MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 0 }));

@@ -19,6 +19,7 @@ export async function replayCommand(decisionId: string, opts: { model?: string; 
       return 0;
     }
     console.log(`replay ${decisionId} (${def.name}) on ${res.replayModel}${res.originalModel ? `, originally ${res.originalModel}` : ''} — actions suppressed`);
+    console.log(`window      ${res.windowMatches ? 'rebuilt from the audited input: identical documents and cuts' : 'DIFFERENT when rebuilt from the audited input (windowing or documents() changed since)'}`);
     console.log(`prompt hash ${res.promptHashMatches === null ? 'n/a (no original model call)' : res.promptHashMatches ? 'identical to the audited prompt' : 'DIFFERENT from the audited prompt'}`);
     console.log(`outcome   original ${res.original.outcome ?? 'n/a'}   replay ${res.replayed.outcome}${res.replayed.reason ? ` (${res.replayed.reason})` : ''}`);
     if (res.differences.length === 0) console.log('decision  identical');
