@@ -24,6 +24,8 @@ new SeamworkStack(app, 'SeamworkStack', {
   tenantDailyCapUsd: numberContext('tenantDailyCapUsd'),
   zendeskBaseUrl: context('zendeskBaseUrl'),
   slackBaseUrl: context('slackBaseUrl'),
+  githubApiUrl: context('githubApiUrl'),
+  shopifyShopUrl: context('shopifyShopUrl'),
 });
 addNagChecks(app);
 app.synth();

@@ -15,6 +15,8 @@ export interface RuntimeConfig {
   secretsFile?: string;
   zendeskBaseUrl?: string;
   slackBaseUrl?: string;
+  githubApiUrl?: string;
+  shopifyShopUrl?: string;
   maxBodyBytes: number;
   toleranceSeconds: number;
   defaultTenant: string;
@@ -48,6 +50,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     [ENV.SECRETS_FILE]: z.string().min(1).optional(),
     [ENV.ZENDESK_BASE_URL]: optionalUrl,
     [ENV.SLACK_BASE_URL]: optionalUrl,
+    [ENV.GITHUB_API_URL]: optionalUrl,
+    [ENV.SHOPIFY_SHOP_URL]: optionalUrl,
     [ENV.MAX_BODY_BYTES]: z.coerce.number().int().positive().default(256 * 1024),
     [ENV.SIGNATURE_TOLERANCE_SECONDS]: z.coerce.number().int().positive().default(300),
     [ENV.DEFAULT_TENANT]: z.string().min(1).default('default'),
@@ -70,6 +74,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     secretsFile: e[ENV.SECRETS_FILE],
     zendeskBaseUrl: e[ENV.ZENDESK_BASE_URL],
     slackBaseUrl: e[ENV.SLACK_BASE_URL],
+    githubApiUrl: e[ENV.GITHUB_API_URL],
+    shopifyShopUrl: e[ENV.SHOPIFY_SHOP_URL],
     maxBodyBytes: e[ENV.MAX_BODY_BYTES],
     toleranceSeconds: e[ENV.SIGNATURE_TOLERANCE_SECONDS],
     defaultTenant: e[ENV.DEFAULT_TENANT],

@@ -12,6 +12,10 @@ export const SecretsDocumentSchema = z.object({
   webhooks: z.record(z.string(), z.array(z.string().min(16)).min(1)).default({}),
   zendesk: z.object({ email: z.string(), apiToken: z.string() }).optional(),
   slack: z.object({ webhookPath: z.string().startsWith('/') }).optional(),
+  /** An installation access token or fine-grained token with Issues: write. */
+  github: z.object({ token: z.string().min(1) }).optional(),
+  /** An Admin API access token with write_orders. */
+  shopify: z.object({ accessToken: z.string().min(1) }).optional(),
   anthropicApiKey: z.string().optional(),
 });
 export type SecretsDocument = z.infer<typeof SecretsDocumentSchema>;

@@ -72,7 +72,11 @@ export class Wiring {
     return this.once('executor', () => {
       const executor = new IdempotentActionExecutor(required(this.config.tables.idempotency, ENV.TABLE_IDEMPOTENCY), async () => {
           const secrets = await loadSecrets({ arn: this.config.secretsArn, file: this.config.secretsFile });
-          return { zendeskBaseUrl: this.config.zendeskBaseUrl, slackBaseUrl: this.config.slackBaseUrl, zendesk: secrets.zendesk, slack: secrets.slack };
+          return {
+            zendeskBaseUrl: this.config.zendeskBaseUrl, slackBaseUrl: this.config.slackBaseUrl,
+            githubApiUrl: this.config.githubApiUrl, shopifyShopUrl: this.config.shopifyShopUrl,
+            zendesk: secrets.zendesk, slack: secrets.slack, github: secrets.github, shopify: secrets.shopify,
+          };
         });
       if (this.context) executor.registerLambdaContext(this.context);
       return executor;

@@ -22,6 +22,10 @@ export const ENV = {
   /** Base URLs of the connectors' targets (Zendesk subdomain URL, Slack webhook base). */
   ZENDESK_BASE_URL: 'SEAMWORK_ZENDESK_BASE_URL',
   SLACK_BASE_URL: 'SEAMWORK_SLACK_BASE_URL',
+  /** GitHub's REST API base: `https://api.github.com`, or `https://<host>/api/v3` for GitHub Enterprise Server. */
+  GITHUB_API_URL: 'SEAMWORK_GITHUB_API_URL',
+  /** The Shopify shop's admin origin, `https://<shop>.myshopify.com`. */
+  SHOPIFY_SHOP_URL: 'SEAMWORK_SHOPIFY_SHOP_URL',
   /** Max accepted webhook body in bytes. */
   MAX_BODY_BYTES: 'SEAMWORK_MAX_BODY_BYTES',
   /** Replay window for signed timestamps, in seconds. */

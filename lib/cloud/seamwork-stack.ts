@@ -87,6 +87,18 @@ export interface SeamworkStackProps extends StackProps {
    */
   readonly slackBaseUrl?: string;
   /**
+   * GitHub REST API base for the GitHub connector (`https://api.github.com`, or
+   * `https://<host>/api/v3` for GitHub Enterprise Server), set on the stages that call connectors.
+   * @default - unset; the GitHub connector reports itself unconfigured
+   */
+  readonly githubApiUrl?: string;
+  /**
+   * The Shopify shop's admin origin (`https://<shop>.myshopify.com`) for the Shopify connector,
+   * set on the stages that call connectors.
+   * @default - unset; the Shopify connector reports itself unconfigured
+   */
+  readonly shopifyShopUrl?: string;
+  /**
    * Per-tenant daily model spend cap in USD, set on the stages that call the model.
    * @default - the runtime's default
    */
@@ -170,7 +182,7 @@ export class SeamworkStack extends Stack {
       description: 'Seamwork: webhook signing secrets, {"webhooks":{"<secretName>":["current","previous"]}}',
     });
     this.connectorSecret = new secretsmanager.Secret(this, 'ConnectorSecret', {
-      description: 'Seamwork: connector credentials, {"zendesk":{"email","apiToken"},"slack":{"webhookPath"}}',
+      description: 'Seamwork: connector credentials, {"zendesk":{"email","apiToken"},"slack":{"webhookPath"},"github":{"token"},"shopify":{"accessToken"}}',
     });
     this.modelSecret = new secretsmanager.Secret(this, 'ModelSecret', {
       description: 'Seamwork: the model provider API key',
@@ -189,7 +201,12 @@ export class SeamworkStack extends Stack {
     for (const stage of QUEUE_STAGES) {
       const spec = STAGE_SPECS[stage];
       const optional: Record<string, string | number | undefined> = {
-        ...(spec.callsConnectors ? { [ENV.ZENDESK_BASE_URL]: props.zendeskBaseUrl, [ENV.SLACK_BASE_URL]: props.slackBaseUrl } : {}),
+        ...(spec.callsConnectors
+          ? {
+            [ENV.ZENDESK_BASE_URL]: props.zendeskBaseUrl, [ENV.SLACK_BASE_URL]: props.slackBaseUrl,
+            [ENV.GITHUB_API_URL]: props.githubApiUrl, [ENV.SHOPIFY_SHOP_URL]: props.shopifyShopUrl,
+          }
+          : {}),
         ...(spec.callsModel ? { [ENV.TENANT_DAILY_CAP_USD]: props.tenantDailyCapUsd } : {}),
       };
       this.stages[stage] = new StageFunction(this, `Stage-${stage}`, {

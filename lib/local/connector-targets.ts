@@ -2,14 +2,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /** Which stand-in answered. */
-export type ConnectorTarget = 'zendesk' | 'slack';
+export type ConnectorTarget = 'zendesk' | 'slack' | 'github' | 'shopify';
+
+/** Every stand-in, in port order. */
+export const CONNECTOR_TARGETS: readonly ConnectorTarget[] = ['zendesk', 'slack', 'github', 'shopify'];
 
 /** One request a stand-in received, as the connector sent it. */
 export interface RecordedRequest {
   target: ConnectorTarget;
   method: string;
   path: string;
-  /** Lower-cased; `authorization` is left out so recordings never hold credentials. */
+  /** Lower-cased; `authorization` and `x-shopify-access-token` are left out so recordings never hold credentials. */
   headers: Record<string, string>;
   /** Parsed JSON, or the raw text when the body is not JSON; undefined when empty. */
   body: unknown;
@@ -28,11 +31,27 @@ export interface StandInTicket {
   updated_at: string;
 }
 
+/** An issue as the GitHub stand-in holds it after the labels and comments it accepted. */
+export interface StandInIssue {
+  owner: string;
+  repo: string;
+  number: number;
+  labels: string[];
+  comments: Array<{ id: number; body: string }>;
+}
+
 /** Options for {@link startConnectorTargets}. */
 export interface ConnectorTargetsOptions {
-  /** Zendesk's port; Slack's is the next one. @default 0 (free ports) */
+  /** Zendesk's port; Slack, GitHub and Shopify take the next three. @default 0 (free ports) */
   port?: number;
 }
+
+/**
+ * An injected failure: an HTTP status, or `throttled` — the vendor's own rate-limit answer: for
+ * Shopify the Admin GraphQL cost limit (HTTP 200 with a `THROTTLED` error), for GitHub its primary
+ * rate limit (403 with `x-ratelimit-remaining: 0`), for the others a 429.
+ */
+export type InjectedFailure = number | 'throttled';
 
 /** The running stand-ins. */
 export interface ConnectorTargets {
@@ -40,27 +59,45 @@ export interface ConnectorTargets {
   zendeskUrl: string;
   /** Base URL standing in for `https://hooks.slack.com`. */
   slackUrl: string;
+  /** Base URL standing in for `https://api.github.com`. */
+  githubUrl: string;
+  /** Base URL standing in for `https://<shop>.myshopify.com`. */
+  shopifyUrl: string;
   requests(): RecordedRequest[];
   /** The Zendesk stand-in's view of a ticket after the updates it accepted. */
   ticket(id: number): StandInTicket | undefined;
-  /** The next `count` requests to `target` answer `status` (503 by default; 429 adds `retry-after: 1`). */
-  failNext(target: ConnectorTarget, count: number, status?: number): void;
-  /** Forgets recorded requests, tickets and pending failures. */
+  /** The GitHub stand-in's view of an issue after the labels and comments it accepted. */
+  issue(owner: string, repo: string, number: number): StandInIssue | undefined;
+  /** Tags the Shopify stand-in holds for an order, by its global id (`gid://shopify/Order/1`). */
+  orderTags(orderGid: string): string[] | undefined;
+  /** The next `count` requests to `target` fail (503 by default; 429 adds `retry-after: 1`). */
+  failNext(target: ConnectorTarget, count: number, status?: InjectedFailure): void;
+  /** Forgets recorded requests, tickets, issues, orders and pending failures. */
   reset(): void;
   stop(): Promise<void>;
 }
 
 const TICKET_PATH = /^\/api\/v2\/tickets\/(\d+)\.json$/;
+const ISSUE_PATH = /^\/repos\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\/issues\/([1-9]\d*)\/(labels|comments)$/;
+const GRAPHQL_PATH = /^\/admin\/api\/\d{4}-\d{2}\/graphql\.json$/;
+const ORDER_GID = /^gid:\/\/shopify\/Order\/[1-9]\d*$/;
+const GITHUB_DOCS = 'https://docs.github.com/rest/issues';
+/** Headers that carry credentials: never recorded. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'x-shopify-access-token']);
 
 /**
- * Real HTTP servers standing in for the connectors' targets: Zendesk's ticket update API and a
- * Slack incoming webhook. Each target gets its own origin, as in production, so a connector
- * that builds URLs from its base URL cannot pass locally by accident.
+ * Real HTTP servers standing in for the connectors' targets: Zendesk's ticket update API, a
+ * Slack incoming webhook, GitHub's issue labels and comments REST API, and Shopify's Admin
+ * GraphQL `tagsAdd`. Each target gets its own origin, as in production, so a connector that
+ * builds URLs from its base URL cannot pass locally by accident.
  */
 export async function startConnectorTargets(opts: ConnectorTargetsOptions = {}): Promise<ConnectorTargets> {
   let recorded: RecordedRequest[] = [];
   let tickets = new Map<number, StandInTicket>();
-  const pendingFailures: Record<ConnectorTarget, Array<number>> = { zendesk: [], slack: [] };
+  let issues = new Map<string, StandInIssue>();
+  let orders = new Map<string, string[]>();
+  let commentIds = 1_900_000_000;
+  const pendingFailures: Record<ConnectorTarget, InjectedFailure[]> = { zendesk: [], slack: [], github: [], shopify: [] };
 
   function serve(target: ConnectorTarget, route: (req: IncomingMessage, body: unknown) => Reply): Server {
     return createServer((req, res) => {
@@ -70,7 +107,7 @@ export async function startConnectorTargets(opts: ConnectorTargetsOptions = {}):
         const reply: Reply = failure !== undefined ? failureReply(target, failure) : route(req, body);
         const headers: Record<string, string> = {};
         for (const [name, value] of Object.entries(req.headers)) {
-          if (name !== 'authorization' && value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+          if (!CREDENTIAL_HEADERS.has(name) && value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
         }
         recorded.push({
           target, method: req.method ?? 'GET', path: req.url ?? '/', headers, body,
@@ -103,22 +140,89 @@ export async function startConnectorTargets(opts: ConnectorTargetsOptions = {}):
     return { status: 200, text: 'ok' };
   });
 
-  const zendeskPort = await listen(zendesk, opts.port ?? 0);
-  let slackPort: number;
+  const github = serve('github', (req, body) => {
+    const match = ISSUE_PATH.exec(req.url ?? '');
+    if (req.method !== 'POST' || !match) return { status: 404, json: { message: 'Not Found', documentation_url: GITHUB_DOCS, status: '404' } };
+    if (!/^(Bearer|token) \S+$/.test(req.headers.authorization ?? '')) {
+      return { status: 401, json: { message: 'Requires authentication', documentation_url: GITHUB_DOCS, status: '401' } };
+    }
+    const [, owner, repo, n, kind] = match;
+    const key = `${owner}/${repo}#${n}`.toLowerCase();
+    const current = issues.get(key) ?? { owner, repo, number: Number(n), labels: [], comments: [] };
+    const invalid = (field: string) => ({ status: 422, json: { message: 'Validation Failed', errors: [{ resource: kind === 'labels' ? 'Label' : 'IssueComment', code: 'invalid', field }], documentation_url: GITHUB_DOCS, status: '422' } });
+    if (kind === 'labels') {
+      const labels = (body as { labels?: unknown } | undefined)?.labels;
+      if (!Array.isArray(labels) || labels.length === 0 || labels.some((l) => typeof l !== 'string' || l.trim() === '')) return invalid('labels');
+      // GitHub semantics: labels are added to the existing ones, matched case-insensitively.
+      const next = [...current.labels];
+      for (const l of labels as string[]) if (!next.some((x) => x.toLowerCase() === l.toLowerCase())) next.push(l);
+      issues.set(key, { ...current, labels: next });
+      return { status: 200, json: next.map((name, i) => ({ id: 7_000_000_000 + i, name, color: 'ededed', default: false, description: null })) };
+    }
+    const text = (body as { body?: unknown } | undefined)?.body;
+    if (typeof text !== 'string' || text.trim() === '') return invalid('body');
+    const id = ++commentIds;
+    issues.set(key, { ...current, comments: [...current.comments, { id, body: text }] });
+    return {
+      status: 201,
+      json: { id, body: text, html_url: `https://github.com/${owner}/${repo}/issues/${n}#issuecomment-${id}`, created_at: new Date().toISOString() },
+    };
+  });
+
+  const shopify = serve('shopify', (req, body) => {
+    if (req.method !== 'POST' || !GRAPHQL_PATH.test(req.url ?? '')) return { status: 404, json: { errors: 'Not Found' } };
+    if (!req.headers['x-shopify-access-token']) {
+      return { status: 401, json: { errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' } };
+    }
+    const { query, variables } = (body ?? {}) as { query?: unknown; variables?: { id?: unknown; tags?: unknown } };
+    if (typeof query !== 'string' || !/\btagsAdd\s*\(/.test(query)) {
+      return { status: 200, json: { errors: [{ message: 'The stand-in only implements the tagsAdd mutation.', extensions: { code: 'undefinedField' } }] } };
+    }
+    const id = variables?.id;
+    const tags = variables?.tags;
+    const answer = (node: { id: string } | null, userErrors: Array<{ field: string[]; message: string }>) => ({
+      status: 200,
+      json: {
+        data: { tagsAdd: { node, userErrors } },
+        extensions: { cost: { requestedQueryCost: 10, actualQueryCost: 10, throttleStatus: { maximumAvailable: 2000, currentlyAvailable: 1990, restoreRate: 100 } } },
+      },
+    });
+    if (typeof id !== 'string' || !ORDER_GID.test(id)) return answer(null, [{ field: ['id'], message: 'Invalid global id' }]);
+    if (!Array.isArray(tags) || tags.length === 0 || tags.some((t) => typeof t !== 'string' || t.trim() === '')) {
+      return answer(null, [{ field: ['tags'], message: 'Tags must be a list of non-blank strings' }]);
+    }
+    const next = [...(orders.get(id) ?? [])];
+    for (const t of tags as string[]) if (!next.includes(t.trim())) next.push(t.trim());
+    orders.set(id, next);
+    return answer({ id }, []);
+  });
+
+  const servers: Array<[ConnectorTarget, Server]> = [['zendesk', zendesk], ['slack', slack], ['github', github], ['shopify', shopify]];
+  const ports = {} as Record<ConnectorTarget, number>;
   try {
-    slackPort = await listen(slack, opts.port ? opts.port + 1 : 0);
+    for (const [i, [target, server]] of servers.entries()) ports[target] = await listen(server, opts.port ? opts.port + i : 0);
   } catch (error) {
-    await close(zendesk);
+    await Promise.all(servers.filter(([t]) => ports[t] !== undefined).map(([, s]) => close(s)));
     throw error;
   }
 
   return {
-    zendeskUrl: `http://127.0.0.1:${zendeskPort}`,
-    slackUrl: `http://127.0.0.1:${slackPort}`,
+    zendeskUrl: `http://127.0.0.1:${ports.zendesk}`,
+    slackUrl: `http://127.0.0.1:${ports.slack}`,
+    githubUrl: `http://127.0.0.1:${ports.github}`,
+    shopifyUrl: `http://127.0.0.1:${ports.shopify}`,
     requests: () => recorded.map((r) => ({ ...r, headers: { ...r.headers } })),
     ticket: (id) => {
       const t = tickets.get(id);
       return t && { ...t, tags: [...t.tags], comments: [...t.comments] };
+    },
+    issue: (owner, repo, number) => {
+      const i = issues.get(`${owner}/${repo}#${number}`.toLowerCase());
+      return i && { ...i, labels: [...i.labels], comments: i.comments.map((c) => ({ ...c })) };
+    },
+    orderTags: (gid) => {
+      const tags = orders.get(gid);
+      return tags && [...tags];
     },
     failNext: (target, count, status = 503) => {
       for (let i = 0; i < count; i++) pendingFailures[target].push(status);
@@ -126,10 +230,11 @@ export async function startConnectorTargets(opts: ConnectorTargetsOptions = {}):
     reset: () => {
       recorded = [];
       tickets = new Map();
-      pendingFailures.zendesk = [];
-      pendingFailures.slack = [];
+      issues = new Map();
+      orders = new Map();
+      for (const t of CONNECTOR_TARGETS) pendingFailures[t] = [];
     },
-    stop: async () => { await Promise.all([close(zendesk), close(slack)]); },
+    stop: async () => { await Promise.all(servers.map(([, s]) => close(s))); },
   };
 }
 
@@ -148,11 +253,26 @@ function applyTicketUpdate(ticket: StandInTicket, update: TicketUpdate): StandIn
 
 interface Reply { status: number; json?: unknown; text?: string; headers?: Record<string, string> }
 
-function failureReply(target: ConnectorTarget, status: number): Reply {
+function failureReply(target: ConnectorTarget, failure: InjectedFailure): Reply {
+  if (failure === 'throttled' && target === 'shopify') {
+    // The Admin GraphQL API's cost limit: HTTP 200 with a THROTTLED error, not a 429.
+    return { status: 200, json: { errors: [{ message: 'Throttled', extensions: { code: 'THROTTLED', documentation: 'https://shopify.dev/api/usage/rate-limits' } }] } };
+  }
+  if (failure === 'throttled' && target === 'github') {
+    return { status: 403, json: { message: 'API rate limit exceeded for installation.', documentation_url: GITHUB_DOCS }, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 60) } };
+  }
+  const status = failure === 'throttled' ? 429 : failure;
   const headers = status === 429 ? { 'retry-after': '1' } : undefined;
-  return target === 'zendesk'
-    ? { status, json: { error: 'InjectedFailure', description: `failNext: status ${status}` }, headers }
-    : { status, text: `injected_failure_${status}`, headers };
+  switch (target) {
+    case 'zendesk':
+      return { status, json: { error: 'InjectedFailure', description: `failNext: status ${status}` }, headers };
+    case 'github':
+      return { status, json: { message: `failNext: status ${status}`, documentation_url: GITHUB_DOCS }, headers };
+    case 'shopify':
+      return { status, json: { errors: `failNext: status ${status}` }, headers };
+    default:
+      return { status, text: `injected_failure_${status}`, headers };
+  }
 }
 
 function write(res: ServerResponse, reply: Reply): void {

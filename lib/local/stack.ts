@@ -59,7 +59,7 @@ export interface LocalStack {
 
 /**
  * Starts the whole pipeline locally: SQS/S3/DynamoDB emulators, the reference model server,
- * the AppConfig agent over a flags file, stand-ins for Zendesk and Slack, the webhook API and
+ * the AppConfig agent over a flags file, stand-ins for Zendesk, Slack, GitHub and Shopify, the webhook API and
  * one poller per queue stage driving the very handlers that deploy to Lambda.
  */
 export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
@@ -80,6 +80,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     [ENV.SECRETS_FILE]: opts.secretsFile ?? join(root, 'config/secrets.local.json'),
     [ENV.ZENDESK_BASE_URL]: connectors.zendeskUrl,
     [ENV.SLACK_BASE_URL]: connectors.slackUrl,
+    [ENV.GITHUB_API_URL]: connectors.githubUrl,
+    [ENV.SHOPIFY_SHOP_URL]: connectors.shopifyUrl,
     [ENV.METRICS_FILE]: join(stateDir, 'metrics.ndjson'),
     [ENV.MAX_BODY_BYTES]: String(INGEST.maxBodyBytes),
     POWERTOOLS_METRICS_NAMESPACE: 'Seamwork',

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV, QUEUE_STAGES, REVIEW_QUEUE, STAGES } from '../../lambdas/core/config-keys.js';
 import { FLAG_OFF, FlagsDocumentSchema } from '../../lambdas/core/flags.js';
 
-import { FLAGS_URL } from '../../lib/cloud/flags.js';
+import { FLAGS_URL, INITIAL_INTEGRATIONS } from '../../lib/cloud/flags.js';
 import { BUCKETS, FLAGS, INGEST, QUEUES, REVIEW_SPEC, STAGE_SPECS, TABLES, queueSettings, type QueueName } from '../../lib/topology.js';
 import { logicalId, synthSeamwork } from './synth.js';
 
@@ -130,11 +130,13 @@ describe('SeamworkStack functions', () => {
   });
 
   it('sets connector base URLs and the spend cap only where the topology says they are used', () => {
-    const custom = synthSeamwork({ zendeskBaseUrl: 'https://acme.zendesk.com', tenantDailyCapUsd: 7 });
+    const custom = synthSeamwork({ zendeskBaseUrl: 'https://acme.zendesk.com', githubApiUrl: 'https://api.github.com', shopifyShopUrl: 'https://acme.myshopify.com', tenantDailyCapUsd: 7 });
     const res = custom.template.toJSON().Resources as Resources;
     for (const stage of QUEUE_STAGES) {
       const vars = res[logicalId(custom.stack, custom.stack.stages[stage].fn)].Properties.Environment.Variables;
       expect(vars[ENV.ZENDESK_BASE_URL], stage).toBe(STAGE_SPECS[stage].callsConnectors ? 'https://acme.zendesk.com' : undefined);
+      expect(vars[ENV.GITHUB_API_URL], stage).toBe(STAGE_SPECS[stage].callsConnectors ? 'https://api.github.com' : undefined);
+      expect(vars[ENV.SHOPIFY_SHOP_URL], stage).toBe(STAGE_SPECS[stage].callsConnectors ? 'https://acme.myshopify.com' : undefined);
       expect(vars[ENV.TENANT_DAILY_CAP_USD], stage).toBe(STAGE_SPECS[stage].callsModel ? '7' : undefined);
       expect(vars[ENV.SLACK_BASE_URL], stage).toBeUndefined();
     }
@@ -318,8 +320,9 @@ describe('SeamworkStack flags and alarms', () => {
     const [[, version]] = ofType('AWS::AppConfig::HostedConfigurationVersion');
     const doc = JSON.parse(version.Properties.Content as string);
     expect(doc.version).toBe('1');
-    expect(FlagsDocumentSchema.parse(doc.values)).toEqual({ 'support-triage': FLAG_OFF });
-    expect(doc.flags['support-triage'].attributes.mode.constraints.enum).toEqual(['live', 'shadow']);
+    expect(INITIAL_INTEGRATIONS).toContain('support-triage');
+    expect(FlagsDocumentSchema.parse(doc.values)).toEqual(Object.fromEntries(INITIAL_INTEGRATIONS.map((name) => [name, FLAG_OFF])));
+    for (const name of INITIAL_INTEGRATIONS) expect(doc.flags[name].attributes.mode.constraints.enum, name).toEqual(['live', 'shadow']);
   });
 
   it('monitors the flags environment with the rollback alarm and a role AppConfig can assume', () => {
