@@ -1,23 +1,45 @@
 /**
  * Layer 1 PII redaction with reversible tokens.
  *
- * The model never sees personal data (invariant 4): emails, phone numbers and payment card
- * numbers are replaced by tokens such as `[EMAIL_1]` before the prompt is built. The token →
- * original map travels in the {@link RedactionState} (stored in the PII vault), so the act stage
- * can put the originals back into what it sends downstream with {@link restoreTokens}.
+ * The model never sees personal data (invariant 4): emails, phone numbers, payment cards, IBANs,
+ * US social security numbers, IP addresses and credentials are replaced by tokens such as
+ * `[EMAIL_1]` before the prompt is built. The token → original map travels in the
+ * {@link RedactionState} (stored in the PII vault), so the act stage can put the originals of the
+ * kinds an action names back into what it sends downstream with {@link restoreTokens}.
+ * Credentials are the exception: a `[SECRET_n]` token can never be restored, and its original is
+ * not even kept.
  *
- * Detection is deliberately conservative in one direction: a card is only a card when it passes
- * the Luhn check (so order numbers survive), and a phone number needs a shape people actually
- * write (`+44 20 7946 0958`, `(555) 123-4567`, `555-123-4567`) so dates, times, versions and
- * prices survive. When in doubt between a phone and a card, the card rule runs first.
+ * One detector per kind lives in `./pii/`; each is a pure function from text to spans. They run
+ * one after another, each on the output of the one before, in an order that settles overlaps:
+ * credentials first (a token may hold digit runs or an `@`), then emails, IBANs before cards (an
+ * IBAN's digits can pass Luhn), cards, SSNs, IPs, and phone numbers last (the loosest shapes).
+ * Detection is deliberately conservative where a false positive would hide ordinary data: cards
+ * need Luhn, IBANs mod-97 and the country's length, SSNs the SSA's issued ranges, and phones a
+ * shape people actually write, so dates, times, versions, prices and order numbers survive.
+ * docs/pii.md lists the rules and the measured recall and precision.
  */
+import { findCards } from './pii/card.js';
+import { findEmails } from './pii/email.js';
+import { findIbans } from './pii/iban.js';
+import { findIps } from './pii/ip.js';
+import { PII_KINDS, RESTORABLE_KINDS, type PiiKind, type Span } from './pii/kinds.js';
+import { findPhones } from './pii/phone.js';
+import { findSecrets, secretFingerprint } from './pii/secret.js';
+import { findSsns } from './pii/ssn.js';
 
-/** The kinds of PII Seamwork redacts. */
-export type PiiKind = 'EMAIL' | 'PHONE' | 'CARD';
+export { luhnValid } from './pii/card.js';
+export { IBAN_LENGTHS, ibanValid } from './pii/iban.js';
+export { ipv4Valid, ipv6Valid } from './pii/ip.js';
+export { PII_KINDS, RESTORABLE_KINDS, type PiiKind } from './pii/kinds.js';
+export { secretFingerprint } from './pii/secret.js';
+export { ssnValid } from './pii/ssn.js';
 
 /** Tokens issued so far for one decision; serialisable so it can live in the vault. */
 export interface RedactionState {
-  /** token → original text, e.g. `{ "[EMAIL_1]": "ana@example.com" }`. */
+  /**
+   * token → original text, e.g. `{ "[EMAIL_1]": "ana@example.com" }`. For SECRET tokens the value
+   * is a one-way fingerprint (`sha256:…`), never the credential.
+   */
   tokens: Record<string, string>;
   /** How many tokens of each kind were issued (the next number is count + 1). */
   counts: Record<PiiKind, number>;
@@ -25,46 +47,41 @@ export interface RedactionState {
 
 /** A fresh state: no tokens issued. */
 export function newRedactionState(): RedactionState {
-  return { tokens: {}, counts: { EMAIL: 0, PHONE: 0, CARD: 0 } };
+  return { tokens: {}, counts: { EMAIL: 0, PHONE: 0, CARD: 0, IBAN: 0, SSN: 0, IP: 0, SECRET: 0 } };
 }
 
-// Local part: RFC 5322 atext plus dots (o'brien@example.com is real). Domain: labels of letters, digits and inner hyphens, ending in an alphabetic TLD.
-// Lengths are capped at the RFC limits (64 local, 63 per label) so a long base64 blob cannot make
-// the scan quadratic.
-const EMAIL =
-  /[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,63}(?![A-Za-z0-9-])/g;
+/** The detectors in the order they run; see the module comment for why this order. */
+const DETECTORS: ReadonlyArray<readonly [PiiKind, (text: string) => Span[]]> = [
+  ['SECRET', findSecrets],
+  ['EMAIL', findEmails],
+  ['IBAN', findIbans],
+  ['CARD', findCards],
+  ['SSN', findSsns],
+  ['IP', findIps],
+  ['PHONE', findPhones],
+];
 
-// Runs of digit groups joined by single spaces or dashes; card numbers are looked for inside a
-// run on group boundaries, so `555-123-4567 4111 1111 1111 1111` still yields the card.
-const DIGIT_RUN = /\d+(?:[ -]\d+)*/g;
-
-// International: `+` and a country code, then groups (optionally one parenthesised) separated by
-// single spaces, dots or dashes. The digit count (8–15, E.164) is checked afterwards.
-const PHONE_INTL = /(?<![\w+])\+\d{1,3}(?:[ .-]?(?:\(\d{1,4}\)|\d{1,5}))+(?!\d)/g;
-
-// North American: `(555) 123-4567`, `555-123-4567`, `555.123.4567`, `555 123 4567`, optionally
-// with a leading `1-`. Separators are required: a bare ten-digit number is as likely an order id.
-const PHONE_NANP = /(?<![\w+.\-])(?:1[ .-])?(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w]|[.-]\d)/g;
-
-const PHONE = new RegExp(`(${PHONE_INTL.source})|${PHONE_NANP.source}`, 'g');
+const TOKEN = /\[(EMAIL|PHONE|CARD|IBAN|SSN|IP|SECRET)_\d+\]/g;
 
 /**
- * Replaces emails, phone numbers and Luhn-valid card numbers in `text` by tokens, recording
- * them in `state`. The same original within one state always gets the same token, so the model
- * can still tell that two mentions are the same customer.
+ * Replaces every detected value in `text` by a token, recording it in `state`. The same original
+ * within one state always gets the same token, so the model can still tell that two mentions are
+ * the same customer; within a kind, numbers follow reading order.
  */
 export function redactText(text: string, state: RedactionState): string {
   const issue = tokenIssuer(state, text);
-  let out = text.replace(EMAIL, (m) => {
-    // A quoted 'ana@example.com' keeps its opening quote outside the token.
-    const quote = /^'+(?=[^@])/.exec(m)?.[0] ?? '';
-    return quote + issue('EMAIL', m.slice(quote.length));
-  });
-  out = out.replace(DIGIT_RUN, (run) => redactCardsInRun(run, (card) => issue('CARD', card)));
-  // One pass over both phone shapes so tokens are numbered in reading order.
-  out = out.replace(PHONE, (m, intl: string | undefined) =>
-    intl === undefined || isPlausiblePhone(m, 8, 15) ? issue('PHONE', m) : m,
-  );
+  let out = text;
+  for (const [kind, find] of DETECTORS) {
+    const spans = find(out);
+    if (spans.length === 0) continue;
+    let next = '';
+    let at = 0;
+    for (const s of spans) {
+      next += out.slice(at, s.start) + issue(kind, out.slice(s.start, s.end));
+      at = s.end;
+    }
+    out = next + out.slice(at);
+  }
   return out;
 }
 
@@ -84,12 +101,13 @@ export function redactFields<T>(input: T, paths: string[], state: RedactionState
 }
 
 /**
- * Puts originals back in place of their tokens. Unknown tokens are left as they are, so a
- * token the model invented stays visibly a token rather than becoming someone's data.
+ * Puts originals back in place of their tokens, for the kinds named (by default every kind but
+ * SECRET). Unknown tokens are left as they are, so a token the model invented stays visibly a token
+ * rather than becoming someone's data. SECRET tokens are never restored, even when asked for.
  */
-export function restoreTokens(text: string, tokens: Record<string, string>, kinds: readonly PiiKind[] = ['EMAIL', 'PHONE', 'CARD']): string {
-  return text.replace(/\[(EMAIL|PHONE|CARD)_\d+\]/g, (token, kind: PiiKind) =>
-    kinds.includes(kind) && Object.prototype.hasOwnProperty.call(tokens, token) ? tokens[token] : token,
+export function restoreTokens(text: string, tokens: Record<string, string>, kinds: readonly PiiKind[] = RESTORABLE_KINDS): string {
+  return text.replace(TOKEN, (token, kind: PiiKind) =>
+    kind !== 'SECRET' && kinds.includes(kind) && Object.prototype.hasOwnProperty.call(tokens, token) ? tokens[token] : token,
   );
 }
 
@@ -97,96 +115,27 @@ export function restoreTokens(text: string, tokens: Record<string, string>, kind
 export function containsPii(text: string): PiiKind[] {
   const state = newRedactionState();
   redactText(text, state);
-  return (['EMAIL', 'PHONE', 'CARD'] as const).filter((kind) => state.counts[kind] > 0);
-}
-
-/** Luhn checksum over a string of digits; exported for tests and fixtures. */
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  let double = false;
-  for (let i = digits.length - 1; i >= 0; i--) {
-    let d = digits.charCodeAt(i) - 48;
-    if (double) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-    double = !double;
-  }
-  return digits.length > 0 && sum % 10 === 0;
+  return PII_KINDS.filter((kind) => state.counts[kind] > 0);
 }
 
 function tokenIssuer(state: RedactionState, text: string): (kind: PiiKind, original: string) => string {
   const byOriginal = new Map<string, string>();
   for (const [token, original] of Object.entries(state.tokens)) byOriginal.set(original, token);
   return (kind, original) => {
-    const known = byOriginal.get(original);
+    const kept = kind === 'SECRET' ? secretFingerprint(original) : original;
+    const known = byOriginal.get(kept);
     if (known !== undefined) return known;
     let token: string;
     // Skip a number whose token text already occurs literally in the input, or restore would
-    // later turn that literal into this original.
+    // later turn that literal into this original. A state from before a kind existed counts from 0.
     do {
-      state.counts[kind] += 1;
+      state.counts[kind] = (state.counts[kind] ?? 0) + 1;
       token = `[${kind}_${state.counts[kind]}]`;
     } while (text.includes(token) || Object.prototype.hasOwnProperty.call(state.tokens, token));
-    state.tokens[token] = original;
-    byOriginal.set(original, token);
+    state.tokens[token] = kept;
+    byOriginal.set(kept, token);
     return token;
   };
-}
-
-function redactCardsInRun(run: string, issue: (card: string) => string): string {
-  const parts = run.split(/([ -])/); // [group, sep, group, sep, ...]
-  const groups: string[] = [];
-  const seps: string[] = [];
-  parts.forEach((p, i) => (i % 2 === 0 ? groups.push(p) : seps.push(p)));
-  let out = '';
-  let i = 0;
-  while (i < groups.length) {
-    const end = longestCardFrom(groups, seps, i);
-    if (end >= 0) {
-      let card = groups[i];
-      for (let j = i + 1; j <= end; j++) card += seps[j - 1] + groups[j];
-      out += issue(card);
-      if (end + 1 < groups.length) out += seps[end];
-      i = end + 1;
-    } else {
-      out += groups[i];
-      if (i + 1 < groups.length) out += seps[i];
-      i += 1;
-    }
-  }
-  return out;
-}
-
-// A card must start and end on group boundaries, be grouped the way cards are printed and use one
-// separator throughout. Otherwise `555-123-4567 4111 1111 1111 1111` could yield a "card" made of
-// the phone and the card's first group (leaving most of the real card in clear), and an order
-// number next to a date (`2006-152353 2007-01-18`) would be taken for a card one time in ten.
-function longestCardFrom(groups: string[], seps: string[], start: number): number {
-  let best = -1;
-  let digits = '';
-  for (let j = start; j < groups.length; j++) {
-    digits += groups[j];
-    if (digits.length > 19) break;
-    if (j > start + 1 && seps[j - 1] !== seps[start]) break;
-    if (digits.length < 13 || !luhnValid(digits)) continue;
-    if (isCardShaped(groups.slice(start, j + 1).map((g) => g.length))) best = j;
-  }
-  return best;
-}
-
-function isCardShaped(lengths: number[]): boolean {
-  if (lengths.length === 1) return true; // 13–19 contiguous digits
-  const shape = lengths.join('-');
-  if (shape === '4-6-4' || shape === '4-6-5') return true; // Diners, Amex
-  const last = lengths[lengths.length - 1];
-  return lengths.length >= 4 && lengths.slice(0, -1).every((n) => n === 4) && last >= 1 && last <= 4; // Visa, Mastercard, 19-digit
-}
-
-function isPlausiblePhone(candidate: string, minDigits: number, maxDigits: number): boolean {
-  const digits = candidate.replace(/\D/g, '').length;
-  return digits >= minDigits && digits <= maxDigits;
 }
 
 function visit(holder: Record<string, unknown> | unknown[], key: string | number, rest: string[], state: RedactionState): void {
