@@ -10,6 +10,7 @@ import { promptText, type BuiltPrompt } from '../../lambdas/core/prompt.js';
 import { renderTrace, summariseDecision } from '../../lambdas/core/trace.js';
 import { replayDecision } from '../../lambdas/core/replay.js';
 import { AnthropicModel } from '../../lambdas/model/anthropic.js';
+import { getIntegration } from '../../lambdas/integrations/index.js';
 import { supportTriage } from '../../lambdas/integrations/support-triage/index.js';
 import { sendSamples, localSecret, type SampleResult } from '../../lib/cli/start.js';
 import { deliver, loadFixtures, vendorHeaders } from '../../lib/local/fixtures.js';
@@ -58,7 +59,7 @@ describe('the local pipeline, end to end', () => {
     const outcomes = accepted.map((r) => r.summary!.outcome);
     expect(outcomes.every((o) => ['acted', 'baseline', 'review', 'dlq'].includes(String(o)))).toBe(true);
     for (const r of accepted) {
-      const records = await stack.records('support-triage', r.decisionId!);
+      const records = await stack.records(r.integration, r.decisionId!);
       const chain = verifyChain(records).chain;
       expect(chain.filter((rec) => rec.data.outcome !== undefined)).toHaveLength(1);
     }
@@ -69,14 +70,14 @@ describe('the local pipeline, end to end', () => {
   });
 
   it('creates one decision for a duplicate delivery', () => {
-    const dup = results.find((r) => r.fixture === 'duplicate-delivery')!;
+    const dup = results.find((r) => r.integration === 'support-triage' && r.fixture === 'duplicate-delivery')!;
     expect(dup.statuses).toEqual([202, 200]);
     const zendeskForTicket = stack.connectors.requests().filter((q) => q.target === 'zendesk' && q.path === '/api/v2/tickets/48222.json');
     expect(zendeskForTicket).toHaveLength(1);
   });
 
   it('never puts raw PII into a prompt (invariant 4)', async () => {
-    for (const r of results.filter((x) => x.fixture.startsWith('pii-'))) {
+    for (const r of results.filter((x) => x.integration === 'support-triage' && x.fixture.startsWith('pii-'))) {
       const records = await stack.records('support-triage', r.decisionId!);
       const raw = await rawBodyOf(stack.env.SEAMWORK_TABLE_VAULT, records);
       const description = JSON.parse(raw).detail.description as string;
@@ -86,6 +87,22 @@ describe('the local pipeline, end to end', () => {
       expect(containsPii(text)).toEqual([]);
       expect(text).toMatch(/\[(EMAIL|PHONE|CARD)_1\]/);
     }
+  });
+
+  it('labels and comments on each triaged GitHub issue once, ignores bot, pull-request and ping deliveries, and restores nothing in public', async () => {
+    const github = results.filter((r) => r.integration === 'github-issue-triage');
+    expect(github.filter((r) => r.statuses[0] === 200).map((r) => r.fixture).sort()).toEqual(['bot-comment-ignored', 'issues-closed-ignored', 'ping-ignored', 'pr-comment-ignored']);
+    const calls = stack.connectors.requests().filter((q) => q.target === 'github');
+    for (const r of github.filter((x) => x.summary?.outcome === 'acted')) {
+      const issueNumber = (JSON.parse(loadFixtures(getIntegration('github-issue-triage')!).find((f) => f.name === r.fixture)!.body) as { issue: { number: number } }).issue.number;
+      const comments = calls.filter((q) => q.path === `/repos/inkwell-dev/inkwell/issues/${issueNumber}/comments`);
+      expect(comments, r.fixture).toHaveLength(1); // once, even for the duplicate delivery
+      expect(String((comments[0].body as { body: string }).body)).toContain('<!-- seamwork:github-issue-triage -->');
+      expect(calls.filter((q) => q.path === `/repos/inkwell-dev/inkwell/issues/${issueNumber}/labels`), r.fixture).toHaveLength(1);
+    }
+    const pii = github.find((r) => r.fixture === 'pii-email-and-api-key')!;
+    expect(pii.summary?.outcome).toBe('acted');
+    for (const q of calls) expect(JSON.stringify(q.body)).not.toContain('priyanka.v@oldmail-example.com');
   });
 
   it('restores vault tokens only inside the Zendesk call, never in the audit or the queues', async () => {
@@ -115,13 +132,13 @@ describe('the local pipeline, end to end', () => {
   it('lets nothing unverified reach an action (invariant 5)', async () => {
     const acted = results.filter((r) => r.summary?.outcome === 'acted');
     for (const r of acted) {
-      const records = await stack.records('support-triage', r.decisionId!);
+      const records = await stack.records(r.integration, r.decisionId!);
       const checks = records.find((x) => x.kind === 'verified')!.data.checks as CheckResult[];
       expect(checks.map((c) => c.check)).toEqual(['output-schema', 'quote-exists', 'min-evidence', 'numbers-in-sources', 'confidence-floor']);
       expect(checks.every((c) => c.verdict === 'pass' || c.verdict === 'retracted')).toBe(true);
     }
     // One Zendesk update per acted decision, and none for anything else.
-    expect(stack.connectors.requests().filter((q) => q.target === 'zendesk')).toHaveLength(acted.length);
+    expect(stack.connectors.requests().filter((q) => q.target === 'zendesk')).toHaveLength(acted.filter((r) => r.integration === 'support-triage').length);
   });
 
   it('sends a schema-breaking model answer to the verify DLQ and never to a connector', async () => {
@@ -197,11 +214,11 @@ describe('the local pipeline, end to end', () => {
 
   it('reconstructs every decision from the audit log alone (invariant 6)', async () => {
     for (const r of results.filter((x) => x.decisionId)) {
-      const records = await stack.records('support-triage', r.decisionId!);
+      const records = await stack.records(r.integration, r.decisionId!);
       const s = summariseDecision(records);
       expect(s.chainOk).toBe(true);
       const accepted = records.find((x) => x.kind === 'accepted')!;
-      const fx = loadFixtures(supportTriage).find((f) => f.name === r.fixture)!;
+      const fx = loadFixtures(getIntegration(r.integration)!).find((f) => f.name === r.fixture)!;
       expect(await rawBodyOf(stack.env.SEAMWORK_TABLE_VAULT, records)).toBe(fx.body);
       // The audit log itself holds only ciphertext and the hash: erasing the key erases the body.
       expect(JSON.stringify(accepted.data)).not.toContain(JSON.parse(fx.body).detail?.description?.slice(0, 30) ?? '\u0000');
@@ -232,7 +249,7 @@ describe('the local pipeline, end to end', () => {
 
   it('detects a tampered audit record', async () => {
     const r = results.find((x) => x.summary?.outcome === 'acted')!;
-    const records = await stack.records('support-triage', r.decisionId!);
+    const records = await stack.records(r.integration, r.decisionId!);
     const tampered = records.map((x) => (x.kind === 'verified' ? { ...x, data: { ...x.data, decision: { ...(x.data.decision as object), priority: 'low' } } } : x));
     expect(verifyChain(tampered).ok).toBe(false);
   });
