@@ -407,14 +407,28 @@ describe('github-issue-triage actions', () => {
     expect(actions.find((a) => a.name === ACTION_ADD_LABELS)!.params.labels).toEqual(['needs-reproduction', SEAMWORK_LABEL]);
   });
 
-  it('answers a new comment only when the triage adds a label', () => {
+  it('never adds a second priority label; suggests an escalation to p0 or p1 in the comment instead', () => {
+    const lower = { ...input, labels: ['priority:p3'] };
+    const escalate = issueTriageActions(decision({ priority: 'p0', labels: [] }), lower);
+    expect(escalate[0].params.labels).toEqual(['bug', SEAMWORK_LABEL]);
+    expect(String(escalate[1].params.body)).toContain('Suggested priority: `priority:p0` (the issue has `priority:p3`');
+    const calmer = issueTriageActions(decision({ priority: 'p2', labels: [] }), { ...input, labels: ['priority:p1'] });
+    expect(calmer[0].params.labels).toEqual(['bug', SEAMWORK_LABEL]);
+    expect(String(calmer[1].params.body)).not.toContain('Suggested priority');
+  });
+
+  it('answers a new comment only when the triage adds a label or an escalation', () => {
     const comment = parseInput(bodyOf('issue-comment-adds-reproduction'));
     const unchanged = { ...comment, labels: ['bug', 'needs-reproduction', 'priority:p1'] };
     expect(issueTriageActions(decision(), unchanged)).toEqual([]);
+    expect(issueTriageActions(decision({ priority: 'p3' }), unchanged)).toEqual([]);
     const changed = { ...comment, labels: ['needs-reproduction'] };
     const actions = issueTriageActions(decision({ labels: [] }), changed);
     expect(actions.map((a) => a.name)).toEqual([ACTION_ADD_LABELS, ACTION_CREATE_COMMENT]);
     expect(actions[0].params.labels).toEqual(['bug', 'priority:p1', SEAMWORK_LABEL]);
+    const escalated = issueTriageActions(decision({ priority: 'p0' }), unchanged);
+    expect(escalated.map((a) => a.name)).toEqual([ACTION_ADD_LABELS, ACTION_CREATE_COMMENT]);
+    expect(escalated[0].params.labels).toEqual([SEAMWORK_LABEL]);
   });
 
   it('never leaks the baseline reasoning either', () => {

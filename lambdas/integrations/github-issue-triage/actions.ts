@@ -1,6 +1,6 @@
 import type { ActionRequest } from '../../core/integration.js';
 import { EVENT_COMMENT_CREATED, type IssueInput } from './contract.js';
-import { LABELS, type IssueTriageDecision } from './output.js';
+import { LABELS, PRIORITIES, type IssuePriority, type IssueTriageDecision } from './output.js';
 
 /**
  * Layer 5 routing: a verified triage decision becomes labels on the issue and a public triage
@@ -29,6 +29,9 @@ export const SECURITY_COMMENT =
 /** Vault placeholders (`[EMAIL_1]`): masked in public text rather than restored. */
 const PLACEHOLDER = /\[[A-Z]+_\d+\]/g;
 
+/** Labels that carry a priority; an issue keeps one, set by whoever set it first. */
+const PRIORITY_LABEL = /^priority:(p[0-3])$/i;
+
 /** Whether a comment body is one of this integration's triage comments. */
 export function isTriageComment(body: string): boolean {
   return body.includes(TRIAGE_MARKER);
@@ -44,11 +47,15 @@ function masked(text: string): string {
   return text.replace(PLACEHOLDER, '[redacted]').trim();
 }
 
-/** The public comment: the model's short text (or the fixed security text), labels, what to add, marker. Never the reasoning. */
-export function triageCommentBody(decision: IssueTriageDecision, added: string[]): string {
+/**
+ * The public comment: the model's short text (or the fixed security text), labels, an escalation
+ * suggestion, what to add, marker. Never the reasoning.
+ */
+export function triageCommentBody(decision: IssueTriageDecision, added: string[], escalation?: { from: string }): string {
   const security = decision.primary_label === 'security' || decision.labels.includes('security');
   const lines = [security ? SECURITY_COMMENT : masked(decision.triage_comment), ''];
   if (added.length > 0) lines.push(`Labels: ${added.map((l) => `\`${l}\``).join(', ')}`);
+  if (escalation) lines.push(`Suggested priority: \`priority:${decision.priority}\` (the issue has \`${escalation.from}\`; a maintainer decides).`);
   if (!security && decision.missing_information.length > 0) {
     lines.push('', 'To move this forward, please add:');
     for (const m of decision.missing_information) lines.push(`- ${masked(m)}`);
@@ -57,20 +64,29 @@ export function triageCommentBody(decision: IssueTriageDecision, added: string[]
   return lines.join('\n');
 }
 
+const rank = (p: string) => PRIORITIES.indexOf(p.toLowerCase() as IssuePriority);
+
 /**
- * Routes a verified decision to its actions. An abstention leads to none (it goes to review). A
- * new issue always gets labels and a comment; a new comment only when it changes the labels, so
- * a conversation is not answered comment by comment.
+ * Routes a verified decision to its actions. An abstention leads to none (it goes to review).
+ * Labels only ever get added, so an issue that already has a priority label keeps it: a second
+ * one would contradict it. When the triage finds the issue more urgent (p0 or p1) than that
+ * label says, the comment suggests the escalation instead. A new issue always gets a comment; a
+ * new comment only when it adds a label or an escalation, so a conversation is not answered
+ * comment by comment.
  */
 export function issueTriageActions(decision: IssueTriageDecision, input: IssueInput): ActionRequest[] {
   if (decision.outcome === 'insufficient_information') return [];
   const existing = new Set(input.labels.map((l) => l.toLowerCase()));
-  const added = decisionLabels(decision).filter((l) => !existing.has(l.toLowerCase()));
-  if (input.event === EVENT_COMMENT_CREATED && added.filter((l) => l !== SEAMWORK_LABEL).length === 0) return [];
+  const currentPriority = input.labels.find((l) => PRIORITY_LABEL.test(l));
+  const wanted = decisionLabels(decision).filter((l) => !(currentPriority && PRIORITY_LABEL.test(l)));
+  const added = wanted.filter((l) => !existing.has(l.toLowerCase()));
+  const current = currentPriority ? PRIORITY_LABEL.exec(currentPriority)![1] : undefined;
+  const escalation = current && rank(decision.priority) <= 1 && rank(decision.priority) < rank(current) ? { from: currentPriority! } : undefined;
+  if (input.event === EVENT_COMMENT_CREATED && added.filter((l) => l !== SEAMWORK_LABEL).length === 0 && !escalation) return [];
 
   const target = { owner: input.owner, repo: input.name, issueNumber: input.issueNumber };
   const actions: ActionRequest[] = [];
   if (added.length > 0) actions.push({ name: ACTION_ADD_LABELS, connector: 'github', params: { ...target, labels: added } });
-  actions.push({ name: ACTION_CREATE_COMMENT, connector: 'github', params: { ...target, body: triageCommentBody(decision, added) } });
+  actions.push({ name: ACTION_CREATE_COMMENT, connector: 'github', params: { ...target, body: triageCommentBody(decision, added, escalation) } });
   return actions;
 }
