@@ -273,6 +273,8 @@ describe('github-issue-triage documents', () => {
     const pii = redactFields(parseInput(bodyOf('pii-email-and-api-key')), def.redactFields, state);
     expect(pii.body).toContain('[EMAIL_1]');
     expect(pii.body).not.toContain('priyanka.v@oldmail-example.com');
+    expect(pii.body).toContain('accessKey: "[SECRET_1]"');
+    expect(pii.body).not.toContain('bny_live_');
     const withComment = { ...parseInput(bodyOf('issue-comment-adds-reproduction')) };
     withComment.comment = { ...withComment.comment!, body: 'mail me at sam@example.org' };
     expect(redactFields(withComment, def.redactFields, newRedactionState()).comment!.body).toBe('mail me at [EMAIL_1]');
