@@ -247,6 +247,20 @@ describe('the local pipeline, end to end', () => {
     expect(stack.connectors.requests().length).toBe(before);
   });
 
+  it('replays a windowed decision bit-exactly: the same cuts, the same documents, the same prompt', async () => {
+    const body = JSON.parse(variant('clean-technical-urgent-outage'));
+    body.detail.description = `${body.detail.description}\n\n${'Log line: export worker restarted after a timeout. '.repeat(600)}`;
+    const text = JSON.stringify(body);
+    const res = await deliver(stack.webhookUrl('support-triage'), text, vendorHeaders(supportTriage, text, localSecret(stack, supportTriage)));
+    await stack.drain();
+    const records = await stack.records('support-triage', res.body.decisionId as string);
+    const window = records.find((r) => r.kind === 'validated')!.data.window as { dropped: Array<{ id: string; reason: string; keptRange: [number, number] }> };
+    expect(window.dropped).toMatchObject([{ id: 'ticket.description', reason: 'truncated', keptRange: [0, expect.any(Number)] }]);
+    const replay = await replayDecision(supportTriage, records, { model: new AnthropicModel({ baseURL: stack.model!.url, apiKey: 'local' }) });
+    expect(replay.windowMatches).toBe(true);
+    expect(replay.promptHashMatches).toBe(true);
+  });
+
   it('detects a tampered audit record', async () => {
     const r = results.find((x) => x.summary?.outcome === 'acted')!;
     const records = await stack.records(r.integration, r.decisionId!);
