@@ -10,6 +10,7 @@ import type { IntegrationDefinition } from '../../lambdas/core/integration.js';
 import { loadGolden } from '../../lambdas/core/eval/run.js';
 import { detectDrift } from '../../lambdas/core/contracts/drift.js';
 import { supportTriage } from '../../lambdas/integrations/support-triage/index.js';
+import { INTEGRATIONS } from '../../lambdas/integrations/index.js';
 import { loadFixtures } from '../../lib/local/fixtures.js';
 
 const now = () => new Date('2026-11-25T12:00:00Z');
@@ -34,6 +35,13 @@ async function run(body: unknown, policy: DriftPolicy) {
 const drifted = () => ({ ...clean, detail: { ...clean.detail, sla_policy: { id: 9 }, status: 'ARCHIVED' } });
 
 describe('validate with drift', () => {
+  it.each(Object.values(INTEGRATIONS).map((d) => [d.name, d] as const))('finds no drift in any %s golden example (the contract matches what the vendor sends)', (_name, def) => {
+    for (const g of loadGolden(def.eval.goldenPath)) {
+      expect(detectDrift(def.contract.schema, g.body, def.contract.drift, now()).findings, g.id).toEqual([]);
+      expect(def.contract.schema.safeParse(g.body).success, g.id).toBe(true);
+    }
+  });
+
   it('finds no drift in any support-triage golden example or clean fixture (the contract matches what Zendesk sends)', () => {
     const bodies = [
       ...loadGolden(supportTriage.eval.goldenPath).map((g) => g.body),

@@ -29,6 +29,10 @@ export function inspectContract(schema: z.ZodType, now: Date): ContractShape {
   const root = contractJsonSchema(schema) as Node;
   const shape: ContractShape = { strict: 0, observed: 0, openSubtrees: [], windows: [] };
   const seen = new Set<Node>();
+  // Union branches (one per event type) declare many of the same fields: count each path once.
+  const strict = new Set<string>();
+  const observedPaths = new Set<string>();
+  const open = new Set<string>();
   const visit = (node: Node | undefined, field: string, depth: number): void => {
     if (!node || typeof node !== 'object' || depth > 64) return;
     if (node.$ref?.startsWith('#/$defs/')) {
@@ -40,16 +44,15 @@ export function inspectContract(schema: z.ZodType, now: Date): ContractShape {
       return;
     }
     const window = node[MIGRATION_KEYWORD] as MigrationWindow | undefined;
-    if (window) shape.windows.push({ ...window, field: field || '/', daysLeft: daysLeft(window, now), expired: !windowOpen(window, now) });
+    if (window && !shape.windows.some((w) => w.field === (field || '/') && w.until === window.until)) shape.windows.push({ ...window, field: field || '/', daysLeft: daysLeft(window, now), expired: !windowOpen(window, now) });
     for (const branch of [...(node.anyOf ?? []), ...(node.oneOf ?? []), ...(node.allOf ?? [])]) visit(branch, field, depth + 1);
     if (node.properties) {
       if (node.additionalProperties && typeof node.additionalProperties === 'object' && Object.keys(node.additionalProperties).length === 0) {
-        shape.openSubtrees.push(field || '/');
+        open.add(field || '/');
       }
       for (const [key, child] of Object.entries(node.properties as Record<string, Node>)) {
         const path = `${field}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-        if (child[OBSERVED_KEYWORD]) shape.observed += 1;
-        else shape.strict += 1;
+        (child[OBSERVED_KEYWORD] ? observedPaths : strict).add(path);
         visit(child[OBSERVED_KEYWORD]?.schema ?? child, path, depth + 1);
       }
     }
@@ -59,5 +62,5 @@ export function inspectContract(schema: z.ZodType, now: Date): ContractShape {
     }
   };
   visit(root, '', 0);
-  return shape;
+  return { ...shape, strict: strict.size, observed: observedPaths.size, openSubtrees: [...open] };
 }
