@@ -14,7 +14,7 @@ import { validateStage } from '../stages/validate.js';
 /** The result of one decision run through the real stages with actions recorded, not executed. */
 export interface DryRunResult {
   decisionId: string;
-  outcome: 'acted' | 'baseline' | 'review' | 'dlq';
+  outcome: 'acted' | 'baseline' | 'review' | 'dlq' | 'quarantine';
   /** Stage where it ended. */
   endedAt: QueueStage;
   records: AuditRecord[];
@@ -34,12 +34,28 @@ export interface DryRunOptions {
  * Runs validate → infer → verify → act (dry run) on one raw body in memory, through the same
  * stage runner as the Lambdas, so the eval measures the integration, not the model alone.
  */
-export async function dryRunDecision(def: IntegrationDefinition, decisionId: string, rawBody: string, opts: DryRunOptions): Promise<DryRunResult> {
+export async function dryRunDecision(def: IntegrationDefinition, decisionId: string, rawBody: string, opts: DryRunOptions & { headers?: Record<string, string> }): Promise<DryRunResult> {
   const now = opts.now ?? (() => new Date());
+  const headers = opts.headers ?? {};
+  // The door's routing too: a delivery ingest would acknowledge as `ignored` never enters the stages.
+  if (def.source.eventType) {
+    const type = def.source.eventType(safeJson(rawBody), headers);
+    if (type === undefined || !(def.source.events ?? []).includes(type)) {
+      throw new Error(`${decisionId}: ingest would ignore this delivery (event type ${type ?? 'unknown'}; ${def.name} processes ${(def.source.events ?? []).join(', ')}); a golden example must be one the integration processes.`);
+    }
+  }
   return dryRunFrom(def, {
     v: 1, decisionId, integration: def.name, tenant: 'eval', vendorEventId: decisionId, receivedAt: now().toISOString(), stage: 'validate',
-    auditHead: { seq: -1, hash: GENESIS_HASH }, raw: { body: rawBody, headers: {} }, dryRun: true,
+    auditHead: { seq: -1, hash: GENESIS_HASH }, raw: { body: rawBody, headers }, dryRun: true,
   }, opts);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs the stages from the envelope's stage on, in memory, actions recorded (replay starts at infer). */

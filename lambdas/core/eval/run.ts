@@ -53,7 +53,7 @@ export async function runEval(def: IntegrationDefinition, opts: EvalOptions): Pr
   const scores = [];
   for (const [i, ex] of examples.entries()) {
     const body = typeof ex.body === 'string' ? ex.body : JSON.stringify(ex.body);
-    const res = await dryRunDecision(def, `eval-${ex.id}`, body, { model: opts.model, flags, now: opts.now });
+    const res = await dryRunDecision(def, `eval-${ex.id}`, body, { model: opts.model, flags, now: opts.now, headers: ex.headers });
     scores.push(scoreExample(def, ex, res));
     opts.onProgress?.(i + 1, examples.length, ex.id);
   }
