@@ -1,4 +1,5 @@
 import type { DecisionSummary } from '../../lambdas/core/trace.js';
+import { getIntegration } from '../../lambdas/integrations/index.js';
 
 /** Pads or cuts a cell to a width. */
 export const cell = (v: unknown, width: number): string => {
@@ -11,7 +12,9 @@ export function describeDecision(s: DecisionSummary): string {
   const d = s.decision ?? {};
   if (s.outcome === 'acted' || s.outcome === 'baseline') {
     const acts = s.actions.map((a) => `${a.action}${a.status === 'executed' ? '' : ` (${a.status})`}`).join(', ') || 'no actions';
-    return `${d.category ?? ''}/${d.priority ?? ''} conf ${d.confidence ?? '?'} → ${acts}`;
+    // The fields the integration's eval scores (other than the outcome) are the ones that matter.
+    const fields = (getIntegration(s.integration)?.eval.fields ?? []).filter((f) => f.name !== 'outcome' && f.compare === 'exact').map((f) => d[f.name] ?? '?');
+    return `${fields.join('/')} conf ${d.confidence ?? '?'} → ${acts}`;
   }
   return `${s.code ?? ''}: ${s.reason ?? ''}`;
 }
@@ -19,7 +22,7 @@ export function describeDecision(s: DecisionSummary): string {
 /** Compact check marks: `schema✓ quotes✓ evidence✓ confidence✓`. */
 export function describeChecks(s: DecisionSummary): string {
   const mark = (v: string) => (v === 'pass' ? '✓' : v === 'retracted' ? '↶' : v === 'skipped' ? '-' : '✗');
-  const names: Record<string, string> = { 'output-schema': 'schema', 'quote-exists': 'quotes', 'min-evidence': 'evidence', 'confidence-floor': 'conf' };
+  const names: Record<string, string> = { 'output-schema': 'schema', 'quote-exists': 'quotes', 'min-evidence': 'evidence', 'confidence-floor': 'conf', 'numbers-in-sources': 'numbers' };
   return s.checks.map((c) => (c.check === 'abstain' ? 'abstained' : `${names[c.check] ?? c.check}${mark(c.verdict)}`)).join(' ');
 }
 

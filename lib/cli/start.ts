@@ -16,6 +16,8 @@ export interface SampleResult {
   statuses: number[];
   decisionId?: string;
   rejected?: string;
+  /** Acknowledged but not processed (an event type the integration does not handle). */
+  ignored?: string;
   summary?: DecisionSummary;
   expect: { status: number; outcome?: string };
 }
@@ -37,15 +39,17 @@ export async function sendSamples(stack: LocalStack, log: (s: string) => void = 
       const statuses: number[] = [];
       let decisionId: string | undefined;
       let rejected: string | undefined;
+      let ignored: string | undefined;
       for (let i = 0; i < (fx.deliveries ?? 1); i++) {
         const url = stack.webhookUrl(def.name);
         const res = await deliver(url, fx.body, vendorHeaders(def, fx.body, secret, fx.signature, new Date(), { url, headers: fx.headers }));
         statuses.push(res.status);
         decisionId ??= res.body.decisionId as string | undefined;
         if (res.status >= 400) rejected = `${res.body.code}: ${res.body.reason}`;
+        if (res.body.status === 'ignored') ignored = String(res.body.reason);
       }
       log(`  sent ${fx.name} → ${statuses.join(', ')}`);
-      results.push({ integration: def.name, fixture: fx.name, statuses, decisionId, rejected, expect: fx.expect });
+      results.push({ integration: def.name, fixture: fx.name, statuses, decisionId, rejected, ignored, expect: fx.expect });
     }
   }
   await stack.drain(120_000);
@@ -61,20 +65,29 @@ export function renderSamples(results: SampleResult[]): string {
   const lines = [
     `${cell('fixture', 40)} ${cell('http', 8)} ${cell('decision id', 25)} ${cell('path', 8)} ${cell('outcome', 9)} ${cell('checks', 40)} ${cell('tokens in/out +cache', 20)} ${cell('cost', 9)} what happened`,
   ];
+  let integration: string | undefined;
   for (const r of results) {
+    if (r.integration !== integration) {
+      integration = r.integration;
+      lines.push(`── ${integration} ${'─'.repeat(Math.max(0, 36 - integration.length))}`);
+    }
     const s = r.summary;
     const tokens = s ? describeTokens(s) : '';
     const cost = s?.costUsd !== undefined ? `$${s.costUsd.toFixed(5)}` : '';
-    const what = s ? describeDecision(s) : r.rejected ?? '';
+    const what = s ? describeDecision(s) : r.rejected ?? r.ignored ?? '';
+    const outcome = s?.outcome ?? (r.rejected ? 'refused' : r.ignored ? 'ignored' : '');
     lines.push(
-      `${cell(r.fixture, 40)} ${cell(r.statuses.join(','), 8)} ${cell(r.decisionId ?? '—', 25)} ${cell(s?.path ?? '', 8)} ${cell(s?.outcome ?? (r.rejected ? 'refused' : ''), 9)} ${cell(s ? describeChecks(s) : '', 40)} ${cell(tokens, 20)} ${cell(cost, 9)} ${what}`,
+      `${cell(r.fixture, 40)} ${cell(r.statuses.join(','), 8)} ${cell(r.decisionId ?? '—', 25)} ${cell(s?.path ?? '', 8)} ${cell(outcome, 9)} ${cell(s ? describeChecks(s) : '', 40)} ${cell(tokens, 20)} ${cell(cost, 9)} ${what}`,
     );
   }
   const count = (o: string) => results.filter((r) => r.summary?.outcome === o).length;
   const accepted = results.filter((r) => r.decisionId).length;
   const spent = results.reduce((a, r) => a + (r.summary?.costUsd ?? 0), 0);
   lines.push('');
-  lines.push(`accepted ${accepted}: acted ${count('acted')}, baseline ${count('baseline')}, review ${count('review')}, dlq ${count('dlq')}; refused at the door ${results.filter((r) => !r.decisionId).length}; model spend $${spent.toFixed(5)}`);
+  lines.push(
+    `accepted ${accepted}: acted ${count('acted')}, baseline ${count('baseline')}, review ${count('review')}, dlq ${count('dlq')}, quarantine ${count('quarantine')}; ` +
+      `refused at the door ${results.filter((r) => r.rejected).length}; acknowledged, not processed ${results.filter((r) => r.ignored).length}; model spend $${spent.toFixed(5)}`,
+  );
   return lines.join('\n');
 }
 
@@ -93,7 +106,8 @@ export async function startCommand(opts: LocalStackOptions & { samples: boolean 
     const depths = await Promise.all(ALL_QUEUES.map(async (q) => `${q}=${await stack.depth(q)}`));
     console.log(`queues: ${depths.join(' ')}`);
     const reqs = stack.connectors.requests();
-    console.log(`connector targets received: zendesk ${reqs.filter((r) => r.target === 'zendesk').length}, slack ${reqs.filter((r) => r.target === 'slack').length}`);
+    const targets = ['zendesk', 'slack', 'github', 'shopify'] as const;
+    console.log(`connector targets received: ${targets.map((t) => `${t} ${reqs.filter((r) => r.target === t).length}`).join(', ')}`);
     const first = results.find((r) => r.summary?.outcome === 'acted');
     if (first?.decisionId) console.log(`\nThe whole story of one decision:  npm run seamwork -- trace ${first.decisionId}`);
   }
@@ -104,7 +118,7 @@ export async function startCommand(opts: LocalStackOptions & { samples: boolean 
 Serving. Webhooks:     POST ${stack.webhookUrl('<integration>')}   (integrations: ${Object.keys(INTEGRATIONS).join(', ')})
 Model server:          ${stack.model?.url ?? 'api.anthropic.com'}
 Flags (AppConfig agent): ${stack.flags.url}   file: ${opts.flagsFile ?? join('config', 'flags.local.json')}
-Zendesk stand-in:      ${stack.connectors.zendeskUrl}      Slack stand-in: ${stack.connectors.slackUrl}
+Stand-ins:             Zendesk ${stack.connectors.zendeskUrl}   Slack ${stack.connectors.slackUrl}   GitHub ${stack.connectors.githubUrl}   Shopify ${stack.connectors.shopifyUrl}
 Send another:          npm run seamwork -- send ${example?.name} ${fixturePath} --new-id
 Flip to baseline:      npm run seamwork -- flags set ${example?.name} enabled=false
 Ctrl-C to stop.`);
