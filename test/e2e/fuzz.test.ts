@@ -2,6 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { supportTriage } from '../../lambdas/integrations/support-triage/index.js';
+import { githubIssueTriage } from '../../lambdas/integrations/github-issue-triage/index.js';
+import { shopifyOrderRisk } from '../../lambdas/integrations/shopify-order-risk/index.js';
+import type { IntegrationDefinition } from '../../lambdas/core/integration.js';
+import { signRequest } from '../../lambdas/core/signature/index.js';
 import { signZendesk } from '../../lambdas/core/signature/zendesk.js';
 import { localSecret } from '../../lib/cli/start.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/local/emulators.js';
@@ -11,7 +15,8 @@ import { startTestStack } from '../support/local-stack.js';
 
 /**
  * Bad input at the door, at volume: 10,000 malformed, truncated, oversized, wrongly encoded and
- * wrongly signed requests over real HTTP. Every one must get a 4xx with a reason, or be accepted
+ * wrongly signed requests over real HTTP (Zendesk's scheme in depth, GitHub's and Shopify's
+ * signature failures beside it). Every one must get a 4xx with a reason, or be accepted
  * and then end in the DLQ with a rejection record; no handler may crash, nothing may reach the
  * model, and the accepted count must equal the sum of the outcomes.
  */
@@ -51,7 +56,35 @@ const VIOLATIONS: Array<(b: any) => void> = [
   (b) => (b.detail.tags = 'urgent'),
 ];
 
-function buildCases(secret: string, now: Date): Case[] {
+/** Signature failures under another vendor's scheme (GitHub's and Shopify's headers and encodings). */
+function otherVendorCases(def: IntegrationDefinition, secret: string, now: Date, random: () => number): Array<[string, number, () => Case]> {
+  const fx = loadFixtures(def).find((f) => f.signature === 'valid' && f.expect.outcome === 'acted')!;
+  const path = `/webhooks/${def.name}`;
+  const headersFor = (body: Buffer, mode: 'valid' | 'bad' | 'none') => ({
+    'content-type': 'application/json', ...fx.headers, ...signRequest(def.source.signature, { body, secret, now }, mode),
+  });
+  const [sigHeader] = def.source.signature === 'github' ? ['x-hub-signature-256'] : ['x-shopify-hmac-sha256'];
+  const body = () => Buffer.from(fx.body);
+  return [
+    [`${def.name} bad-secret`, 400, () => ({ kind: `${def.name} bad-secret`, path, body: body(), headers: headersFor(body(), 'bad'), expect: 401 })],
+    [`${def.name} no-signature`, 200, () => ({ kind: `${def.name} no-signature`, path, body: body(), headers: headersFor(body(), 'none'), expect: 401 })],
+    [`${def.name} tampered`, 300, () => {
+      const b = body();
+      const headers = headersFor(b, 'valid');
+      const at = Math.floor(random() * b.length);
+      b[at] = b[at] ^ (1 + Math.floor(random() * 254));
+      return { kind: `${def.name} tampered`, path, body: b, headers, expect: 401 };
+    }],
+    [`${def.name} garbled-signature`, 200, () => ({
+      kind: `${def.name} garbled-signature`, path, body: body(),
+      headers: { ...headersFor(body(), 'valid'), [sigHeader]: ['', 'sha256=', 'sha1=abc', 'sha256=' + 'g'.repeat(64), '====', 'x'.repeat(5000)][Math.floor(random() * 6)] },
+      expect: 401,
+    })],
+  ];
+}
+
+function buildCases(secrets: Record<string, string>, now: Date): Case[] {
+  const secret = secrets[supportTriage.name];
   const random = rng(SEED);
   const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)];
   const ts = (offsetMs = 0) => new Date(now.getTime() + offsetMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -64,13 +97,13 @@ function buildCases(secret: string, now: Date): Case[] {
   const path = '/webhooks/support-triage';
   const json = (v: unknown) => Buffer.from(JSON.stringify(v));
   const plan: Array<[string, number, () => Case]> = [
-    ['bad-secret', 1500, () => { const body = json(fresh()); return { kind: 'bad-secret', path, body, headers: signed(body, ts(), `${secret}-rotated-out`), expect: 401 }; }],
-    ['no-signature', 700, () => ({ kind: 'no-signature', path, body: json(fresh()), headers: { 'content-type': 'application/json' }, expect: 401 })],
+    ['bad-secret', 500, () => { const body = json(fresh()); return { kind: 'bad-secret', path, body, headers: signed(body, ts(), `${secret}-rotated-out`), expect: 401 }; }],
+    ['no-signature', 300, () => ({ kind: 'no-signature', path, body: json(fresh()), headers: { 'content-type': 'application/json' }, expect: 401 })],
     ['stale', 700, () => { const body = json(fresh()); return { kind: 'stale', path, body, headers: signed(body, ts(-(301 + Math.floor(random() * 86_400)) * 1000)), expect: 401 }; }],
     ['future', 300, () => { const body = json(fresh()); return { kind: 'future', path, body, headers: signed(body, ts((301 + Math.floor(random() * 86_400)) * 1000)), expect: 401 }; }],
-    ['garbled-signature', 700, () => { const body = json(fresh()); return { kind: 'garbled-signature', path, body, headers: { ...signed(body), 'x-zendesk-webhook-signature': pick(['', ' ', 'sha256=abc', 'AAAA', '\u00ff\u00fe', Buffer.from(randomUUID()).toString('base64'), 'x'.repeat(5000)]) }, expect: 401 }; }],
+    ['garbled-signature', 300, () => { const body = json(fresh()); return { kind: 'garbled-signature', path, body, headers: { ...signed(body), 'x-zendesk-webhook-signature': pick(['', ' ', 'sha256=abc', 'AAAA', '\u00ff\u00fe', Buffer.from(randomUUID()).toString('base64'), 'x'.repeat(5000)]) }, expect: 401 }; }],
     ['garbled-timestamp', 300, () => { const body = json(fresh()); return { kind: 'garbled-timestamp', path, body, headers: { ...signed(body), 'x-zendesk-webhook-signature-timestamp': pick(['yesterday', '1716900000', '2026-13-45T99:99:99Z', '', 'NaN', '2026-11-25']) }, expect: 401 }; }],
-    ['tampered', 800, () => {
+    ['tampered', 400, () => {
       const body = json(fresh());
       const headers = signed(body);
       const at = Math.floor(random() * body.length);
@@ -95,6 +128,8 @@ function buildCases(secret: string, now: Date): Case[] {
     ['no-event-id', 400, () => { const b = fresh(); if (random() < 0.5) delete b.id; else b.id = pick<unknown>(['', 42, null, {}]); const body = json(b); return { kind: 'no-event-id', path, body, headers: signed(body), expect: 400 }; }],
     ['unknown-integration', 300, () => { const body = json(fresh()); return { kind: 'unknown-integration', path: `/webhooks/${pick(['nope', 'support_triage', 'SUPPORT-TRIAGE', '..%2f..%2fetc'])}`, body, headers: signed(body), expect: 404 }; }],
     ['contract-violation', 1500, () => { const b = fresh(); pick(VIOLATIONS)(b); const body = json(b); return { kind: 'contract-violation', path, body, headers: signed(body), expect: 202 }; }],
+    ...otherVendorCases(githubIssueTriage, secrets[githubIssueTriage.name], now, random),
+    ...otherVendorCases(shopifyOrderRisk, secrets[shopifyOrderRisk.name], now, random),
   ];
   expect(plan.reduce((n, [, count]) => n + count, 0)).toBe(TOTAL);
   const cases = plan.flatMap(([, count, make]) => Array.from({ length: count }, make));
@@ -114,7 +149,7 @@ describe(`fuzzing the webhook endpoint with ${TOTAL.toLocaleString('en')} bad re
   beforeAll(async () => {
     stack = await startTestStack();
     modelRequestsBefore = stack.model!.stats().requests;
-    const cases = buildCases(localSecret(stack, supportTriage), new Date());
+    const cases = buildCases(Object.fromEntries([supportTriage, githubIssueTriage, shopifyOrderRisk].map((d) => [d.name, localSecret(stack, d)])), new Date());
     let next = 0;
     const worker = async () => {
       while (next < cases.length) {
