@@ -16,7 +16,7 @@ import {
  *
  * Shopify sends `x-shopify-hmac-sha256: <base64 HMAC-SHA256 of the raw body>` keyed by the app's
  * client secret. No timestamp is signed, so replay protection for Shopify is dedupe on
- * `x-shopify-webhook-id` (or `x-shopify-event-id`), not this check.
+ * `x-shopify-event-id` (what Shopify says identifies an event across retries; `x-shopify-webhook-id` as a fallback), not this check.
  */
 
 /** Header carrying the base64 HMAC-SHA256 of the body. */
