@@ -138,3 +138,15 @@ describe('ingestWebhook on raw bytes', () => {
     expect(JSON.stringify(res.body)).not.toContain('jane');
   });
 });
+
+describe('ingestWebhook dedupe memory', () => {
+  it('remembers event ids of schemes that sign no timestamp for 90 days, others for the configured TTL', async () => {
+    const ttls: number[] = [];
+    const recording: DedupeStore = { claim: async (_k, _d, o) => (ttls.push(o.ttlSeconds), { claimed: true }), confirm: async () => {}, release: async () => {} };
+    await ingestWebhook(request(), deps({ dedupe: recording }));
+    const github = { ...supportTriage, source: { ...supportTriage.source, signature: 'github' as const } };
+    const { signRequest } = await import('../../lambdas/core/signature/index.js');
+    await ingestWebhook({ ...request(), headers: signRequest('github', { body, secret, now }) }, deps({ dedupe: recording, integration: () => github }));
+    expect(ttls).toEqual([3600, 90 * 86_400]);
+  });
+});

@@ -6,7 +6,7 @@ import type { IntegrationDefinition } from '../integration.js';
 import { METRICS } from '../metrics.js';
 import type { AuditStore, DedupeStore, MetricsSink, QueueSender, TokenVault } from '../ports.js';
 import { sealBody } from '../sealed-body.js';
-import { verifySignature } from '../signature/index.js';
+import { SIGNATURE_SCHEMES, verifySignature } from '../signature/index.js';
 
 /** A webhook delivery as the HTTP layer saw it. */
 export interface WebhookRequest {
@@ -152,7 +152,10 @@ export async function ingestWebhook(req: WebhookRequest, deps: IngestDeps): Prom
   const now = deps.now();
   const decisionId = (deps.newDecisionId ?? newDecisionId)();
   const key = `${def.name}#${eventId}`;
-  const claim = await deps.dedupe.claim(key, decisionId, { ttlSeconds: deps.dedupeTtlSeconds, leaseSeconds: DEDUPE_LEASE_SECONDS, now });
+  // Schemes that sign no timestamp (GitHub, Shopify) have no replay window: dedupe is their only
+  // replay protection, so their event ids are remembered far longer.
+  const ttlSeconds = SIGNATURE_SCHEMES[def.source.signature].timestamped ? deps.dedupeTtlSeconds : Math.max(deps.dedupeTtlSeconds, UNTIMESTAMPED_DEDUPE_TTL_SECONDS);
+  const claim = await deps.dedupe.claim(key, decisionId, { ttlSeconds, leaseSeconds: DEDUPE_LEASE_SECONDS, now });
   if (!claim.claimed && claim.state === 'pending') {
     // Another delivery of this event is being accepted right now: ask the vendor to come back.
     return { status: 503, body: { status: 'retry', code: 'DELIVERY_IN_PROGRESS', reason: `Another delivery of event ${eventId} is being accepted right now; retry shortly.` } };
@@ -176,6 +179,9 @@ export async function ingestWebhook(req: WebhookRequest, deps: IngestDeps): Prom
   await deps.dedupe.confirm(key, decisionId).catch(() => deps.metrics.add(METRICS.DedupeStoreFailure));
   return response;
 }
+
+/** How long event ids of schemes without a signed timestamp are remembered for dedupe (90 days). */
+export const UNTIMESTAMPED_DEDUPE_TTL_SECONDS = 90 * 86_400;
 
 /** How long a pending claim blocks other deliveries: well past the ingest function's timeout. */
 export const DEDUPE_LEASE_SECONDS = 120;
