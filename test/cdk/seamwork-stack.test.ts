@@ -373,6 +373,25 @@ describe('SeamworkStack flags and alarms', () => {
     expect(ofType('AWS::CloudWatch::Dashboard')).toHaveLength(1);
   });
 
+  it('alarms on events held in quarantine and on expired migration windows, neither of which rolls a flag change back', () => {
+    const { stack } = built;
+    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack, stack.queues.quarantine.queue), 'QueueName'] } }],
+      Threshold: 1,
+    });
+    // The metric as the validate handler emits it: Seamwork namespace, its default dimensions.
+    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'MigrationWindowExpired',
+      Namespace: 'Seamwork',
+      Dimensions: Match.arrayWith([{ Name: 'service', Value: 'seamwork' }, { Name: 'stage', Value: 'validate' }]),
+      Threshold: 1,
+    });
+    const rule = JSON.stringify(resources[logicalId(stack, stack.alarms.rollbackAlarm)].Properties.AlarmRule);
+    expect(rule).not.toContain(logicalId(stack, stack.alarms.quarantineAlarm!));
+    expect(rule).not.toContain(logicalId(stack, stack.alarms.migrationExpiredAlarm));
+  });
+
   it('denies any put to the audit bucket that is not a conditional If-None-Match write', () => {
     const policies = ofType('AWS::S3::BucketPolicy').map(([, p]) => JSON.stringify(p.Properties.PolicyDocument));
     expect(policies.some((p) => p.includes('DenyUnconditionalPuts') && p.includes('"s3:if-none-match":"true"'))).toBe(true);
