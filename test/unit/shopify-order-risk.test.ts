@@ -504,7 +504,7 @@ describe('shopify-order-risk fixtures', () => {
     const noModel: ModelPort = { id: 'none', invoke: () => Promise.reject(new Error('the baseline path must not call the model')) };
     const flags = new StaticFlagSource({});
     for (const f of fixtures.filter((x) => x.expect.status === 202)) {
-      const res = await dryRunDecision(def, `dec-${f.name}`, f.body, { model: noModel, flags, now: () => now });
+      const res = await dryRunDecision(def, `dec-${f.name}`, f.body, { model: noModel, flags, now: () => now, headers: f.headers });
       const expected = f.expect.outcome === 'acted' ? 'baseline' : f.expect.outcome;
       expect(res.outcome, f.name).toBe(expected);
     }
@@ -634,7 +634,7 @@ describe('shopify-order-risk on the AI path (real SDK, local reference model)', 
 
   it('reaches the outcome each accepted fixture expects, and a cancel recommendation only tags and alerts', async () => {
     for (const f of loadFixtures().filter((x) => x.expect.status === 202)) {
-      const res = await dryRunDecision(def, `dec-ai-${f.name}`, f.body, { model, now: () => now });
+      const res = await dryRunDecision(def, `dec-ai-${f.name}`, f.body, { model, now: () => now, headers: f.headers });
       expect(res.outcome, f.name).toBe(f.expect.outcome);
       const verified = res.records.find((r) => r.kind === 'verified')?.data as { decision?: OrderRiskDecision; actions?: Array<{ name: string; params: Record<string, unknown> }> } | undefined;
       for (const a of verified?.actions ?? []) expect([ACTION_TAG_ORDER, ACTION_POST_ALERT], f.name).toContain(a.name);
