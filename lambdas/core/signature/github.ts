@@ -1,15 +1,4 @@
-import { SignatureInvalid } from '../errors.js';
-import {
-  type SchemeImplementation,
-  type SignInput,
-  type SignMode,
-  type VerifyOptions,
-  hmacSha256,
-  matchesAnySecret,
-  requireHeader,
-  requireSecrets,
-  wrongSecret,
-} from './hmac.js';
+import { type SchemeImplementation, type SignInput, type SignMode, type VerifyOptions, bodyOnlyScheme, hmacSha256 } from './hmac.js';
 
 /**
  * GitHub webhook signatures.
@@ -31,38 +20,28 @@ export function signGithub(body: Buffer | string, secret: string): string {
   return `sha256=${hmacSha256(secret, [body]).toString('hex')}`;
 }
 
+/** GitHub's scheme for index.ts. */
+export const github: SchemeImplementation = bodyOnlyScheme({
+  vendor: 'GitHub',
+  header: GITHUB_SIGNATURE_HEADER,
+  docs: GITHUB_DOCS,
+  form: FORM,
+  formDescription: 'of the form sha256=<64 hex digits>',
+  sign: signGithub,
+  // Hex is case-insensitive; GitHub sends lower case, so compare in lower case.
+  normalise: (header) => `sha256=${header.slice('sha256='.length).toLowerCase()}`,
+});
+
 /**
  * Verifies a GitHub delivery; returns normally when the signature matches one of the secrets.
  * @throws SignatureInvalid naming the missing or malformed header, or the mismatch.
  * @throws ConfigurationError when no secret is configured.
  */
 export function verifyGithub(opts: VerifyOptions): void {
-  requireSecrets('GitHub', opts.secrets);
-  const header = requireHeader(opts.headers, GITHUB_SIGNATURE_HEADER);
-  if (!FORM.test(header)) {
-    throw new SignatureInvalid(`The ${GITHUB_SIGNATURE_HEADER} header is not of the form sha256=<64 hex digits>.`);
-  }
-  // Hex is case-insensitive; GitHub sends lower case, so compare in lower case.
-  const provided = `sha256=${header.slice('sha256='.length).toLowerCase()}`;
-  if (!matchesAnySecret([provided], opts.secrets, (secret) => signGithub(opts.body, secret))) {
-    throw new SignatureInvalid(
-      `The ${GITHUB_SIGNATURE_HEADER} header does not match the body for any of the ${opts.secrets.length} configured secret(s).`,
-    );
-  }
+  github.verify(opts);
 }
 
 /** Headers GitHub would send for this body; `stale` is the same as `valid` (no timestamp is signed). */
 export function githubHeaders(input: SignInput, mode: SignMode): Record<string, string> {
-  if (mode === 'none') return {};
-  const secret = mode === 'bad' ? wrongSecret(input.secret) : input.secret;
-  return { [GITHUB_SIGNATURE_HEADER]: signGithub(input.body, secret) };
+  return github.sign(input, mode);
 }
-
-/** GitHub's scheme for index.ts. */
-export const github: SchemeImplementation = {
-  headers: [GITHUB_SIGNATURE_HEADER],
-  timestamped: false,
-  docs: GITHUB_DOCS,
-  verify: verifyGithub,
-  sign: githubHeaders,
-};

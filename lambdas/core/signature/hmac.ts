@@ -178,3 +178,46 @@ function digestOf(value: string): Buffer {
 export function unixSeconds(at: Date): number {
   return Math.floor(at.getTime() / 1000);
 }
+
+/** How a vendor that signs only the body (no timestamp) presents its HMAC-SHA256. */
+export interface BodyOnlyScheme {
+  /** Vendor name for messages: `GitHub`. */
+  vendor: string;
+  /** The one signature header (lower-case). */
+  header: string;
+  docs: string;
+  /** Strict shape of the header value. */
+  form: RegExp;
+  /** What the shape is, for the refusal: `of the form sha256=<64 hex digits>`. */
+  formDescription: string;
+  /** The header value for a body and a secret. */
+  sign(body: Buffer | string, secret: string): string;
+  /** Normalises a well-formed header value before comparing (e.g. hex to lower case). @default identity */
+  normalise?(header: string): string;
+}
+
+/**
+ * A scheme whose signature covers the raw body only (GitHub, Shopify): one header, no replay
+ * window — dedupe on the vendor's delivery id is the replay protection — and `stale` signs as
+ * `valid` because there is no timestamp to age.
+ */
+export function bodyOnlyScheme(spec: BodyOnlyScheme): SchemeImplementation & { verify(opts: VerifyOptions): void } {
+  return {
+    headers: [spec.header],
+    timestamped: false,
+    docs: spec.docs,
+    verify(opts: VerifyOptions): void {
+      requireSecrets(spec.vendor, opts.secrets);
+      const header = requireHeader(opts.headers, spec.header);
+      if (!spec.form.test(header)) throw new SignatureInvalid(`The ${spec.header} header is not ${spec.formDescription}.`);
+      const provided = spec.normalise ? spec.normalise(header) : header;
+      if (!matchesAnySecret([provided], opts.secrets, (secret) => spec.sign(opts.body, secret))) {
+        throw new SignatureInvalid(`The ${spec.header} header does not match the body for any of the ${opts.secrets.length} configured secret(s).`);
+      }
+    },
+    sign(input: SignInput, mode: SignMode): Record<string, string> {
+      if (mode === 'none') return {};
+      return { [spec.header]: spec.sign(input.body, mode === 'bad' ? wrongSecret(input.secret) : input.secret) };
+    },
+  };
+}

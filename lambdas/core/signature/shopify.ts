@@ -1,15 +1,4 @@
-import { SignatureInvalid } from '../errors.js';
-import {
-  type SchemeImplementation,
-  type SignInput,
-  type SignMode,
-  type VerifyOptions,
-  hmacSha256,
-  matchesAnySecret,
-  requireHeader,
-  requireSecrets,
-  wrongSecret,
-} from './hmac.js';
+import { type SchemeImplementation, type SignInput, type SignMode, type VerifyOptions, bodyOnlyScheme, hmacSha256 } from './hmac.js';
 
 /**
  * Shopify webhook signatures.
@@ -32,36 +21,26 @@ export function signShopify(body: Buffer | string, secret: string): string {
   return hmacSha256(secret, [body]).toString('base64');
 }
 
+/** Shopify's scheme for index.ts. */
+export const shopify: SchemeImplementation = bodyOnlyScheme({
+  vendor: 'Shopify',
+  header: SHOPIFY_SIGNATURE_HEADER,
+  docs: SHOPIFY_DOCS,
+  form: FORM,
+  formDescription: 'a base64 HMAC-SHA256 (44 characters)',
+  sign: signShopify,
+});
+
 /**
  * Verifies a Shopify delivery; returns normally when the signature matches one of the secrets.
  * @throws SignatureInvalid naming the missing or malformed header, or the mismatch.
  * @throws ConfigurationError when no secret is configured.
  */
 export function verifyShopify(opts: VerifyOptions): void {
-  requireSecrets('Shopify', opts.secrets);
-  const header = requireHeader(opts.headers, SHOPIFY_SIGNATURE_HEADER);
-  if (!FORM.test(header)) {
-    throw new SignatureInvalid(`The ${SHOPIFY_SIGNATURE_HEADER} header is not a base64 HMAC-SHA256 (44 characters).`);
-  }
-  if (!matchesAnySecret([header], opts.secrets, (secret) => signShopify(opts.body, secret))) {
-    throw new SignatureInvalid(
-      `The ${SHOPIFY_SIGNATURE_HEADER} header does not match the body for any of the ${opts.secrets.length} configured secret(s).`,
-    );
-  }
+  shopify.verify(opts);
 }
 
 /** Headers Shopify would send for this body; `stale` is the same as `valid` (no timestamp is signed). */
 export function shopifyHeaders(input: SignInput, mode: SignMode): Record<string, string> {
-  if (mode === 'none') return {};
-  const secret = mode === 'bad' ? wrongSecret(input.secret) : input.secret;
-  return { [SHOPIFY_SIGNATURE_HEADER]: signShopify(input.body, secret) };
+  return shopify.sign(input, mode);
 }
-
-/** Shopify's scheme for index.ts. */
-export const shopify: SchemeImplementation = {
-  headers: [SHOPIFY_SIGNATURE_HEADER],
-  timestamped: false,
-  docs: SHOPIFY_DOCS,
-  verify: verifyShopify,
-  sign: shopifyHeaders,
-};

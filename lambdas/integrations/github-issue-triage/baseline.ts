@@ -1,4 +1,5 @@
 import type { SourceDocument } from '../../core/integration.js';
+import { findAll, sentences, type KeywordHit } from '../../core/keywords.js';
 import type { IssueInput } from './contract.js';
 import type { EvidenceItem, IssueLabel, IssuePriority, IssueTriageDecision, PrimaryLabel } from './output.js';
 import { UNKNOWN_KIND } from './output.js';
@@ -36,40 +37,6 @@ export const PRIORITY_KEYWORDS: ReadonlyArray<readonly [Exclude<IssuePriority, '
 
 /** A bug report holding none of these gets `needs-reproduction`. */
 export const REPRODUCTION_KEYWORDS: readonly string[] = ['steps to reproduce', 'to reproduce', 'reproduction', 'repro', 'minimal example', 'reproduces'];
-
-interface KeywordHit {
-  keyword: string;
-  evidence: EvidenceItem;
-}
-
-/** Splits text into sentences that are each a verbatim substring of it. */
-function sentences(text: string): string[] {
-  return text
-    .split(/(?<=[.!?])\s+|\n+/)
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-}
-
-/** Whole-word, case-insensitive; a keyword right after "not"/"no"/"never" does not count. */
-function keywordPattern(keyword: string): RegExp {
-  const escaped = keyword.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(?<!\\b(?:not|no|never) )(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'iu');
-}
-
-/** The first sentence (in document order) containing the keyword as a whole word. */
-function findKeyword(keyword: string, documents: SourceDocument[]): KeywordHit | undefined {
-  const pattern = keywordPattern(keyword);
-  for (const doc of documents) {
-    for (const sentence of sentences(doc.text)) {
-      if (pattern.test(sentence)) return { keyword, evidence: { quote: sentence, source: doc.id } };
-    }
-  }
-  return undefined;
-}
-
-function findAll(keywords: readonly string[], documents: SourceDocument[]): KeywordHit[] {
-  return keywords.map((k) => findKeyword(k, documents)).filter((h): h is KeywordHit => h !== undefined);
-}
 
 function addEvidence(into: EvidenceItem[], hit: KeywordHit | undefined): void {
   if (!hit || into.length >= MAX_EVIDENCE) return;
