@@ -1,8 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryAuditStore, MemoryMetrics, MemoryQueues, MemoryTokenVault } from '../../lambdas/core/memory-ports.js';
 import type { DedupeClaim, DedupeStore } from '../../lambdas/core/ports.js';
 import { signZendesk } from '../../lambdas/core/signature/zendesk.js';
-import { ingestWebhook, type IngestDeps } from '../../lambdas/core/stages/ingest.js';
+import { firstInvalidUtf8, ingestWebhook, type IngestDeps } from '../../lambdas/core/stages/ingest.js';
 import { supportTriage } from '../../lambdas/integrations/support-triage/index.js';
 import { loadFixtures } from '../../lib/local/fixtures.js';
 
@@ -111,6 +112,14 @@ describe('ingestWebhook audit record', () => {
     expect(records[0].data).toMatchObject({ method: 'POST', url: 'https://api.example.com/webhooks/support-triage?tenant=acme&token=%5Bremoved%5D' });
     expect(JSON.stringify(records[0])).not.toContain('s3cr3t');
   });
+
+  it('keeps a URL without credentials byte for byte (HubSpot signs the exact URL)', async () => {
+    const d = deps();
+    const url = 'https://api.example.com/webhooks/support-triage?portal=a%3Ab&x=%7e';
+    const res = await ingestWebhook({ ...request(), url }, d);
+    const records = await (d.audit as MemoryAuditStore).listDecision('support-triage', res.body.decisionId as string);
+    expect(records[0].data.url).toBe(url);
+  });
 });
 
 describe('ingestWebhook on raw bytes', () => {
@@ -124,10 +133,41 @@ describe('ingestWebhook on raw bytes', () => {
     expect((d.queues as MemoryQueues).sent).toEqual([]);
   });
 
-  it('accepts a UTF-8 body that starts with a byte order mark', async () => {
+  it('accepts a UTF-8 body that starts with a byte order mark, and queues the text validate can parse', async () => {
     const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(body)]);
-    const res = await ingestWebhook({ integration: 'support-triage', body: bytes, headers: { 'x-zendesk-webhook-signature': signZendesk(bytes, timestamp, secret), 'x-zendesk-webhook-signature-timestamp': timestamp } }, deps());
+    const d = deps();
+    const res = await ingestWebhook({ integration: 'support-triage', body: bytes, headers: { 'x-zendesk-webhook-signature': signZendesk(bytes, timestamp, secret), 'x-zendesk-webhook-signature-timestamp': timestamp } }, d);
     expect(res.status).toBe(202);
+    const queued = (d.queues as MemoryQueues).sent[0].body as { raw: { body: string } };
+    expect(queued.raw.body).toBe(body);
+    expect(() => JSON.parse(queued.raw.body)).not.toThrow();
+  });
+
+  it('names the offset of the first ill-formed UTF-8 sequence exactly', () => {
+    const at = (...parts: Array<string | number[]>) => firstInvalidUtf8(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p)))));
+    expect(at('{"a":"abc', [0xc3, 0x28])).toBe(9); // a lead byte without its continuation
+    expect(at('abc', [0xe2, 0x82])).toBe(3); // cut short by the end of the body
+    expect(at([0xc0, 0x80])).toBe(0); // overlong
+    expect(at('x', [0xed, 0xa0, 0x80])).toBe(1); // a surrogate
+    expect(at('xy', [0xf5, 0x80, 0x80, 0x80])).toBe(2); // above U+10FFFF
+    expect(at('héllo wörld €')).toBe(-1);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        let valid = true;
+        try {
+          new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+        } catch {
+          valid = false;
+        }
+        const offset = firstInvalidUtf8(bytes);
+        expect(offset === -1).toBe(valid);
+        if (!valid) {
+          // Everything before the offset is well-formed; the sequence starting there is not.
+          expect(() => new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, offset))).not.toThrow();
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('does not echo body content in a malformed-JSON refusal', async () => {
@@ -139,6 +179,22 @@ describe('ingestWebhook on raw bytes', () => {
   });
 });
 
+describe('ingestWebhook replays under schemes that sign no timestamp', () => {
+  const github = { ...supportTriage, source: { ...supportTriage.source, signature: 'github' as const, eventId: (_b: unknown, h: Record<string, string>) => h['x-github-delivery'] } };
+  it('treats the same signed bytes under a fresh delivery-id header as a duplicate, not a new decision', async () => {
+    const { signRequest } = await import('../../lambdas/core/signature/index.js');
+    const d = deps({ integration: () => github });
+    const headers = signRequest('github', { body, secret, now });
+    const first = await ingestWebhook({ ...request(), headers: { ...headers, 'x-github-delivery': 'aaaa-1' } }, d);
+    const replay = await ingestWebhook({ ...request(), headers: { ...headers, 'x-github-delivery': 'bbbb-2' } }, d);
+    expect(first.status).toBe(202);
+    expect(replay).toEqual({ status: 200, body: { status: 'duplicate', decisionId: first.body.decisionId } });
+    expect((d.queues as MemoryQueues).sent).toHaveLength(1);
+    // The replay's own id claim was given back: the store holds the first delivery's two claims only.
+    expect([...(d.dedupe as MemoryDedupe).items.keys()].sort()).toEqual([expect.stringMatching(/#aaaa-1$/), expect.stringMatching(/#sha256:[0-9a-f]{64}$/)].sort());
+  });
+});
+
 describe('ingestWebhook dedupe memory', () => {
   it('remembers event ids of schemes that sign no timestamp for 90 days, others for the configured TTL', async () => {
     const ttls: number[] = [];
@@ -147,6 +203,6 @@ describe('ingestWebhook dedupe memory', () => {
     const github = { ...supportTriage, source: { ...supportTriage.source, signature: 'github' as const } };
     const { signRequest } = await import('../../lambdas/core/signature/index.js');
     await ingestWebhook({ ...request(), headers: signRequest('github', { body, secret, now }) }, deps({ dedupe: recording, integration: () => github }));
-    expect(ttls).toEqual([3600, 90 * 86_400]);
+    expect(ttls).toEqual([3600, 90 * 86_400, 90 * 86_400]);
   });
 });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { headOf, sealRecord } from '../audit-record.js';
 import type { Envelope } from '../envelope.js';
 import { SignatureInvalid } from '../errors.js';
@@ -60,33 +60,58 @@ const reject = (status: number, code: string, reason: string): WebhookResponse =
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
-/** Offset of the first byte that breaks UTF-8 decoding (for the refusal's sentence). */
-function firstInvalidUtf8(bytes: Buffer): number {
-  let lo = 0;
-  let hi = bytes.length;
-  // The longest valid prefix, by bisection on fatal decodes (a truncated sequence at the cut counts as invalid).
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    try {
-      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
-      lo = mid;
-    } catch {
-      hi = mid - 1;
+/**
+ * Offset of the first byte of the first ill-formed UTF-8 sequence (Unicode 15, table 3-7):
+ * a stray continuation byte, a bad lead byte, an overlong form, a surrogate, a code point above
+ * U+10FFFF, or a sequence cut short (including by the end of the body).
+ */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    if (b < 0x80) {
+      i += 1;
+      continue;
     }
+    // Allowed range of the second byte, and the sequence length, for each lead byte.
+    let lo = 0x80;
+    let hi = 0xbf;
+    let length: number;
+    if (b >= 0xc2 && b <= 0xdf) length = 2;
+    else if (b >= 0xe0 && b <= 0xef) {
+      length = 3;
+      if (b === 0xe0) lo = 0xa0;
+      if (b === 0xed) hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      length = 4;
+      if (b === 0xf0) lo = 0x90;
+      if (b === 0xf4) hi = 0x8f;
+    } else return i;
+    for (let k = 1; k < length; k++) {
+      const c = bytes[i + k];
+      if (c === undefined) return i;
+      if (k === 1 ? c < lo || c > hi : c < 0x80 || c > 0xbf) return i;
+    }
+    i += length;
   }
-  return lo;
+  return -1;
 }
 
 /** Query parameters whose values look like credentials are not kept in the audit log. */
 function auditUrl(url: string | undefined): string | undefined {
   if (!url) return undefined;
+  let u: URL;
   try {
-    const u = new URL(url);
-    for (const key of [...u.searchParams.keys()]) if (/token|key|secret|sig|pass|auth/i.test(key)) u.searchParams.set(key, '[removed]');
-    return u.toString();
+    u = new URL(url);
   } catch {
     return undefined;
   }
+  const credentials = [...u.searchParams.keys()].filter((key) => /token|key|secret|sig|pass|auth/i.test(key));
+  // Kept byte for byte when it carries no credential (HubSpot signs the exact URL); otherwise the
+  // credential goes, and with it the ability to re-verify a HubSpot signature over that URL.
+  if (credentials.length === 0) return url;
+  for (const key of credentials) u.searchParams.set(key, '[removed]');
+  return u.toString();
 }
 
 /**
@@ -151,32 +176,42 @@ export async function ingestWebhook(req: WebhookRequest, deps: IngestDeps): Prom
 
   const now = deps.now();
   const decisionId = (deps.newDecisionId ?? newDecisionId)();
-  const key = `${def.name}#${eventId}`;
-  // Schemes that sign no timestamp (GitHub, Shopify) have no replay window: dedupe is their only
-  // replay protection, so their event ids are remembered far longer.
-  const ttlSeconds = SIGNATURE_SCHEMES[def.source.signature].timestamped ? deps.dedupeTtlSeconds : Math.max(deps.dedupeTtlSeconds, UNTIMESTAMPED_DEDUPE_TTL_SECONDS);
-  const claim = await deps.dedupe.claim(key, decisionId, { ttlSeconds, leaseSeconds: DEDUPE_LEASE_SECONDS, now });
-  if (!claim.claimed && claim.state === 'pending') {
-    // Another delivery of this event is being accepted right now: ask the vendor to come back.
-    return { status: 503, body: { status: 'retry', code: 'DELIVERY_IN_PROGRESS', reason: `Another delivery of event ${eventId} is being accepted right now; retry shortly.` } };
-  }
-  if (!claim.claimed) {
+  // Schemes that sign no timestamp (GitHub, Shopify) have no replay window, and their delivery-id
+  // headers are not signed: a captured delivery re-sent with a fresh id header would pass both the
+  // signature and an id-only dedupe. So their dedupe also claims the SHA-256 of the signed bytes
+  // (a real redelivery resends the same bytes), and both are remembered for 90 days.
+  const timestamped = SIGNATURE_SCHEMES[def.source.signature].timestamped;
+  const ttlSeconds = timestamped ? deps.dedupeTtlSeconds : Math.max(deps.dedupeTtlSeconds, UNTIMESTAMPED_DEDUPE_TTL_SECONDS);
+  const keys = [`${def.name}#${eventId}`, ...(timestamped ? [] : [`${def.name}#sha256:${createHash('sha256').update(req.body).digest('hex')}`])];
+  const claimed: string[] = [];
+  const releaseAll = () => Promise.all(claimed.map((k) => deps.dedupe.release(k, decisionId).catch(() => deps.metrics.add(METRICS.DedupeStoreFailure))));
+  for (const key of keys) {
+    const claim = await deps.dedupe.claim(key, decisionId, { ttlSeconds, leaseSeconds: DEDUPE_LEASE_SECONDS, now });
+    if (claim.claimed) {
+      claimed.push(key);
+      continue;
+    }
+    await releaseAll();
+    if (claim.state === 'pending') {
+      // Another delivery of this event is being accepted right now: ask the vendor to come back.
+      return { status: 503, body: { status: 'retry', code: 'DELIVERY_IN_PROGRESS', reason: `Another delivery of event ${eventId} is being accepted right now; retry shortly.` } };
+    }
     deps.metrics.add(METRICS.DuplicateDelivery);
     return { status: 200, body: { status: 'duplicate', decisionId: claim.decisionId } };
   }
 
   let response: WebhookResponse;
   try {
-    response = await accept(def, parsed, eventId, decisionId, now, req, deps);
+    response = await accept(def, parsed, text, eventId, decisionId, now, req, deps);
   } catch (err) {
-    // Not accepted after all: give the claim back (best effort: an unreleased claim lapses with its
-    // lease) so the vendor's retry is processed, not deduped; the original error is what matters.
-    await deps.dedupe.release(key, decisionId).catch(() => deps.metrics.add(METRICS.DedupeStoreFailure));
+    // Not accepted after all: give the claims back (best effort: an unreleased claim lapses with
+    // its lease) so the vendor's retry is processed, not deduped; the original error is what matters.
+    await releaseAll();
     throw err;
   }
   // The event is on the queue: from here a repeat is a duplicate. Should this write fail, the claim
   // stays pending and only a retry after the lease could start a second decision.
-  await deps.dedupe.confirm(key, decisionId).catch(() => deps.metrics.add(METRICS.DedupeStoreFailure));
+  for (const key of keys) await deps.dedupe.confirm(key, decisionId).catch(() => deps.metrics.add(METRICS.DedupeStoreFailure));
   return response;
 }
 
@@ -187,7 +222,7 @@ export const UNTIMESTAMPED_DEDUPE_TTL_SECONDS = 90 * 86_400;
 export const DEDUPE_LEASE_SECONDS = 120;
 
 async function accept(
-  def: IntegrationDefinition, parsed: object, eventId: string, decisionId: string, now: Date, req: WebhookRequest, deps: IngestDeps,
+  def: IntegrationDefinition, parsed: object, text: string, eventId: string, decisionId: string, now: Date, req: WebhookRequest, deps: IngestDeps,
 ): Promise<WebhookResponse> {
   const tenant = def.source.tenant(parsed, req.headers) ?? deps.defaultTenant;
   const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !SECRET_HEADERS.has(k)));
@@ -204,7 +239,8 @@ async function accept(
   await deps.audit.append(record);
   const envelope: Envelope = {
     v: 1, decisionId, integration: def.name, tenant, vendorEventId: eventId, receivedAt: now.toISOString(), stage: 'validate',
-    auditHead: headOf(record), raw: { body: req.body.toString('utf8'), headers },
+    // The decoded text (a byte order mark already dropped), which is what was parsed above.
+    auditHead: headOf(record), raw: { body: text, headers },
   };
   await deps.queues.send('validate', envelope);
   deps.metrics.add(METRICS.WebhookAccepted);
