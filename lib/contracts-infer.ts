@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { enumLike, safeKey } from '../lambdas/core/contracts/drift.js';
 
 /**
  * Infers a draft zod contract from captured vendor payloads: the start of a new integration's
@@ -109,11 +110,12 @@ function render(shape: Shape, pointer: string, depth: number, optionalFields: st
       case 'object': {
         if (shape.fields.size === 0) return 'z.object({}) /* only empty objects seen */';
         const lines = [...shape.fields.entries()].map(([key, child]) => {
-          const childPointer = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+          const childPointer = `${pointer}/${safeKey(key).replace(/~/g, '~0').replace(/\//g, '~1')}`;
           const optional = child.present < shape.objects;
           if (optional) optionalFields.push(childPointer);
           const note = optional ? ` // in ${child.present} of ${shape.objects}` : '';
-          return `${pad}${/^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key)}: ${render(child, childPointer, depth + 1, optionalFields, mixedFields)}${optional ? '.optional()' : ''},${note}`;
+          const name = safeKey(key); // a key that could be personal data is written as a hash
+          return `${pad}${/^[A-Za-z_$][\w$]*$/.test(name) ? name : JSON.stringify(name)}: ${render(child, childPointer, depth + 1, optionalFields, mixedFields)}${optional ? '.optional()' : ''},${note}`;
         });
         return `z.object({\n${lines.join('\n')}\n${'  '.repeat(depth)}})`;
       }
@@ -130,9 +132,10 @@ function renderString(shape: Shape): string {
   // A handful of short values repeated across samples looks like an enum; say so, do not decide.
   // Numeric strings are ids, not enum members, however often they repeat.
   const keys = [...values.keys()];
-  const enumLike = values.size <= 6 && total >= 4 && values.size < total && keys.every((v) => /^[A-Za-z0-9_.:/-]{1,40}$/.test(v)) && !keys.every((v) => /^\d+$/.test(v));
-  if (enumLike && values.size === 1) return `z.string() /* always ${JSON.stringify(keys[0])} in ${total} samples — a literal? */`;
-  if (enumLike) return `z.string() /* ${values.size} values in ${total} samples: ${keys.map((v) => JSON.stringify(v)).join(', ')} — an enum? */`;
+  // Only values that look like enum members and carry no personal data are written into the draft.
+  const looksLikeEnum = values.size <= 6 && total >= 4 && values.size < total && keys.every(enumLike);
+  if (looksLikeEnum && values.size === 1) return `z.string() /* always ${JSON.stringify(keys[0])} in ${total} samples — a literal? */`;
+  if (looksLikeEnum) return `z.string() /* ${values.size} values in ${total} samples: ${keys.map((v) => JSON.stringify(v)).join(', ')} — an enum? */`;
   return 'z.string()';
 }
 

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { MIGRATION_KEYWORD, daysLeft, windowOpen, type MigrationWindow } from './migration.js';
 import { OBSERVED_KEYWORD, type ObservedShape } from './observed.js';
+import { createHash } from 'node:crypto';
+import { containsPii } from '../redact.js';
 
 /**
  * Contract drift: how a vendor payload differs from the contract it was checked against.
@@ -194,7 +196,8 @@ function walkObject(node: JsonSchema, value: Record<string, unknown>, pointer: s
   }
   const extra = node.additionalProperties;
   for (const [key, v] of Object.entries(value)) {
-    const child = `${pointer}/${escape(key)}`;
+    // Declared keys are the contract's own; any other key came from the payload.
+    const child = `${pointer}/${escape(Object.hasOwn(props, key) ? key : safeKey(key))}`;
     if (Object.hasOwn(props, key)) {
       if (v !== undefined) walk(props[key], v, child, deeper(ctx));
       continue;
@@ -292,13 +295,33 @@ export function jsonType(value: unknown): string {
   return typeof value;
 }
 
-const ENUM_LIKE = /^[A-Za-z0-9_.:/-]{1,40}$/;
+// An enum member looks like a word or a code: starts with a letter, at most 32 characters and
+// four digits (random tokens and ids are digit-heavy), and carries no personal data.
+const ENUM_LIKE = /^[A-Za-z][A-Za-z0-9_.:/-]{0,31}$/;
+/** Whether a string may be quoted in a report: it looks like an enum member and carries no personal data. */
+export const enumLike = (value: string): boolean => ENUM_LIKE.test(value) && (value.match(/\d/g)?.length ?? 0) <= 4 && containsPii(value).length === 0;
 
-/** A value shown in a finding: enum-like strings and numbers verbatim, anything else by its shape. */
+/**
+ * A value shown in a finding: enum-like strings and small numbers verbatim, anything else by its
+ * shape. Findings go to the audit log, the DLQ and the drift table, so a card number, an SSN or an
+ * email that arrives where an enum was declared must not be quoted.
+ */
 function showValue(value: unknown): string {
-  if (typeof value === 'string') return ENUM_LIKE.test(value) ? JSON.stringify(value) : `a ${value.length}-character string`;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return enumLike(value) ? JSON.stringify(value) : `a ${value.length}-character string`;
+  if (typeof value === 'number') return Number.isInteger(value) && Math.abs(value) < 10_000 ? String(value) : `a ${String(Math.trunc(Math.abs(value))).length}-digit number`;
+  if (typeof value === 'boolean') return String(value);
   return `${article(jsonType(value))} ${jsonType(value)}`;
+}
+
+// A key from the payload goes into a pointer as it is only when it looks like a field name or a
+// short number (at most four digits either way) and carries no personal data; otherwise it is
+// named by a hash.
+const FIELD_NAME = /^(?:[A-Za-z_$][A-Za-z0-9_$.-]{0,63}|\d{1,4})$/;
+
+/** A payload key made safe to record: itself, or `[key:<8 hex of its SHA-256>]`. */
+export function safeKey(key: string): string {
+  if (FIELD_NAME.test(key) && (key.match(/\d/g)?.length ?? 0) <= 4 && containsPii(key).length === 0) return key;
+  return `[key:${createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 8)}]`;
 }
 
 function article(type: string): string {

@@ -1,4 +1,4 @@
-import { detectDrift, describeDrift, type DriftFinding, type DriftReport } from '../contracts/drift.js';
+import { detectDrift, describeDrift, safeKey, type DriftFinding, type DriftReport } from '../contracts/drift.js';
 import { CardinalityViolation, ContractDrift, ContractViolation } from '../errors.js';
 import type { Envelope } from '../envelope.js';
 import type { DriftStore, TokenVault } from '../ports.js';
@@ -20,6 +20,11 @@ export interface ValidateDeps {
 /** Turns a zod issue path into a JSON pointer. */
 export function toPointer(path: ReadonlyArray<PropertyKey>): string {
   return path.length === 0 ? '' : '/' + path.map((p) => String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+}
+
+/** A JSON pointer into a vendor payload that is safe to record: keys that could be data are hashed. */
+function payloadPointer(path: ReadonlyArray<PropertyKey>): string {
+  return toPointer(path.map((p) => (typeof p === 'number' ? p : safeKey(String(p)))));
 }
 
 /** The drift part of an audit record: findings and what the policy made of them. */
@@ -62,13 +67,13 @@ export async function validateStage(envelope: Envelope, deps: ValidateDeps): Pro
   const parsed = def.contract.schema.safeParse(body);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => {
-      const pointer = toPointer(i.path);
+      const pointer = payloadPointer(i.path);
       return drift.findings.find((f) => f.pointer === pointer)?.message ?? `${pointer || '/'}: ${i.message}.`;
     });
     const unique = [...new Set(issues)];
     throw new ContractViolation(
       `The ${def.name} event does not match contract ${version}: ${unique.slice(0, 3).join(' ')}${unique.length > 3 ? ` (+${unique.length - 3} more)` : ''}`,
-      { contractVersion: version, pointer: toPointer(parsed.error.issues[0]?.path ?? []), detail: { issues: unique, drift: driftData(drift), ...(driftNote ? { driftStore: driftNote } : {}) } },
+      { contractVersion: version, pointer: payloadPointer(parsed.error.issues[0]?.path ?? []), detail: { issues: unique, drift: driftData(drift), ...(driftNote ? { driftStore: driftNote } : {}) } },
     );
   }
 
