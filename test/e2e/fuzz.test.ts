@@ -51,7 +51,6 @@ const VIOLATIONS: Array<(b: any) => void> = [
   (b) => (b.detail.created_at = 'yesterday'),
   (b) => (b.account_id = -1),
   (b) => (b.detail.id = 'abc'),
-  (b) => (b.type = 'zen:event-type:ticket.deleted'),
   (b) => (b.detail.priority = 'CRITICAL'),
   (b) => (b.detail.tags = 'urgent'),
 ];

@@ -68,8 +68,8 @@ function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-/** Fixtures the contract must accept: valid JSON that the pipeline does not expect to reject at validate. */
-const contractCleanFixtures = () => loadFixtures().filter((f) => isJson(f.body) && f.expect.outcome !== 'dlq');
+/** Fixtures the contract must accept: valid JSON accepted at the door (not refused or ignored) and not meant for the DLQ. */
+const contractCleanFixtures = () => loadFixtures().filter((f) => isJson(f.body) && f.expect.status === 202 && f.expect.outcome !== 'dlq');
 
 function parseInput(raw: unknown): TicketInput {
   return TicketCreatedContract.parse(raw);

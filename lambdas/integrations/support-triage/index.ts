@@ -3,7 +3,7 @@ import { defineIntegration } from '../../core/integration.js';
 import type { SourceDocument } from '../../core/integration.js';
 import { triageActions } from './actions.js';
 import { triageByKeywords } from './baseline.js';
-import { CONTRACT_VERSION, TicketCreatedContract } from './contract.js';
+import { CONTRACT_VERSION, TICKET_CREATED_EVENT_TYPE, TicketCreatedContract } from './contract.js';
 import type { TicketInput } from './contract.js';
 import { ABSTAIN_OUTCOME, TriageDecision } from './output.js';
 
@@ -68,6 +68,10 @@ export const supportTriage = defineIntegration<TicketInput, TriageDecision>({
     secretName: 'zendesk-support-triage',
     eventId: (body) => eventIdOf(body),
     tenant: (body) => tenantOf(body),
+    // A Zendesk webhook subscribed to several ticket events sends them all to this URL: only
+    // ticket.created is triaged, the rest are acknowledged (200 ignored), not parked in the DLQ.
+    eventType: (body) => (typeof body === 'object' && body !== null && typeof (body as { type?: unknown }).type === 'string' ? (body as { type: string }).type : undefined),
+    events: [TICKET_CREATED_EVENT_TYPE],
   },
   contract: { version: CONTRACT_VERSION, schema: TicketCreatedContract, drift: { default: 'pass-and-report' } },
   redactFields: ['subject', 'description'],
