@@ -4,7 +4,9 @@ import type { Envelope, RejectionRecord } from './envelope.js';
 import { toSeamworkError } from './errors.js';
 import { MemoryTokenVault } from './memory-ports.js';
 import type { IntegrationDefinition } from './integration.js';
+import { contractFingerprint } from './contracts/drift.js';
 import { validateStage } from './stages/validate.js';
+import { RETENTION_SECONDS } from './time-budgets.js';
 
 /**
  * Redrive: put what a DLQ or the quarantine queue holds back into the pipeline, after an
@@ -31,7 +33,17 @@ export interface RedrivePlan {
   why: string;
 }
 
-/** Decides whether a parked item can be redriven now. Pure apart from `def`: nothing is written. */
+/**
+ * Margin kept before the retention horizon: a redriven decision must finish while its
+ * idempotency keys and vault tokens (kept {@link RETENTION_SECONDS}) still exist.
+ */
+export const REDRIVE_MARGIN_SECONDS = 2 * 86_400;
+
+/**
+ * Decides whether a parked item can be redriven now. Pure apart from `def`: nothing is written.
+ * `def` is the integration as this process has it — for a CLI, the operator's checkout, which the
+ * deployed validate stage re-checks anyway.
+ */
 export async function planRedrive(item: ParkedItem, def: IntegrationDefinition | undefined, now: Date): Promise<RedrivePlan> {
   const envelope = item.envelope;
   const to = envelope?.stage;
@@ -40,16 +52,29 @@ export async function planRedrive(item: ParkedItem, def: IntegrationDefinition |
     return { ...base, verdict: 'keep', why: 'The message carries no pipeline envelope to redrive.' };
   }
   if (!def) return { ...base, verdict: 'keep', why: `No integration named "${item.integration}" is deployed any more.` };
+  const ageSeconds = (now.getTime() - Date.parse(envelope.receivedAt)) / 1000;
+  if (ageSeconds > RETENTION_SECONDS - REDRIVE_MARGIN_SECONDS) {
+    return {
+      ...base, verdict: 'keep',
+      why: `Received ${Math.floor(ageSeconds / 86_400)} days ago: its idempotency keys and vault tokens (kept ${RETENTION_SECONDS / 86_400} days) are gone or about to be, so a replay could act twice. Ask the vendor to resend it.`,
+    };
+  }
   if (to !== 'validate') {
-    return { ...base, verdict: 'redrive', why: `Back to ${to}, which parked it with ${item.code}; the stages after validate are idempotent.` };
+    const note = to === 'infer' ? 'infer calls the model again (the spend counts against the caps)' : to === 'act' ? 'act runs each action at most once per decision' : 'verify is pure';
+    return { ...base, verdict: 'redrive', why: `Back to ${to}, which parked it with ${item.code}; ${note}.` };
   }
   if (!envelope.raw) return { ...base, verdict: 'keep', why: 'The envelope has no raw body left to re-validate.' };
+  const rejectedUnder = item.detail?.contractFingerprint;
+  const current = contractFingerprint(def.contract.schema);
+  if (typeof rejectedUnder === 'string' && rejectedUnder === current) {
+    return { ...base, verdict: 'keep', why: `The contract is unchanged since this was parked (${def.contract.version}, fingerprint ${current}): update it, or declare a migration window, first.` };
+  }
   try {
     const out = await validateStage({ ...envelope, decisionId: `${envelope.decisionId}-redrive-check` }, {
       integration: () => def, vault: new MemoryTokenVault(), now: () => now, vaultTtlSeconds: 60,
     });
     if (out.kind === 'quarantine') return { ...base, verdict: 'keep', why: `Still held by the drift policy: ${out.reason}` };
-    return { ...base, verdict: 'redrive', why: `Passes contract ${def.contract.version} now.` };
+    return { ...base, verdict: 'redrive', why: `Passes contract ${def.contract.version} now (fingerprint ${current}; the deployed validate stage checks again).` };
   } catch (err) {
     return { ...base, verdict: 'keep', why: `Still rejected: ${toSeamworkError(err).message}` };
   }

@@ -1,12 +1,12 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { sqsClient } from '../../lambdas/aws/clients.js';
 import { SqsQueueSender, readMessageBody } from '../../lambdas/aws/sqs-queues.js';
 import { ENV, QUARANTINE_QUEUE } from '../../lambdas/core/config-keys.js';
 import type { DriftFinding } from '../../lambdas/core/contracts/drift.js';
 import { planRedrive, redriveEnvelope, type ParkedItem } from '../../lambdas/core/redrive.js';
-import { getIntegration } from '../../lambdas/integrations/index.js';
+import { getIntegration, INTEGRATIONS } from '../../lambdas/integrations/index.js';
 import { QUEUES, dlqName } from '../topology.js';
 import { UsageError } from './contracts.js';
 import { cell } from './format.js';
@@ -38,6 +38,7 @@ export async function dlqCommand(args: string[], now = new Date()): Promise<numb
     options: { queue: { type: 'string' }, integration: { type: 'string' }, id: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' }, bucket: { type: 'string' } },
   });
   if (values.queue && !PARKED_QUEUES.includes(values.queue)) throw new UsageError(`--queue is one of ${PARKED_QUEUES.join(', ')}; got "${values.queue}"`);
+  if (values.integration && !getIntegration(values.integration)) throw new UsageError(`--integration names no deployed integration: "${values.integration}" (known: ${Object.keys(INTEGRATIONS).join(', ')})`);
   if (!process.env[ENV.dlqUrl('validate')]) useLocalState();
   const queues = values.queue ? [values.queue] : PARKED_QUEUES;
   const held = await holdAll(queues);
@@ -155,8 +156,24 @@ async function redrive(held: Held[], dryRun: boolean, bucket: string | undefined
   let sent = 0;
   let kept = 0;
   for (const [n, h] of held.entries()) {
-    const plan = await planRedrive(h.item, getIntegration(h.item.integration), now);
     const progress = `[${n + 1}/${held.length}]`;
+    // Each message is held for five more minutes from the moment its turn comes, so a long run
+    // cannot let one reappear on the queue while it is being redriven.
+    await sqsClient().send(new ChangeMessageVisibilityCommand({ QueueUrl: h.url, ReceiptHandle: h.receiptHandle, VisibilityTimeout: 300 }));
+    // A copy whose decision's audit chain has moved past its rejection was redriven already (a
+    // run that stopped between sending and deleting): remove the copy, never send it twice.
+    const head = h.item.envelope?.auditHead;
+    const records = head ? await audit.listDecision(h.item.integration, h.item.decisionId) : [];
+    const later = records.filter((r) => head && r.seq > head.seq);
+    if (later.length > 0) {
+      if (!dryRun) {
+        await sqsClient().send(new DeleteMessageCommand({ QueueUrl: h.url, ReceiptHandle: h.receiptHandle }));
+        redriven.add(h);
+      }
+      console.log(`${progress} ${dryRun ? 'stale    ' : 'removed  '}${h.item.decisionId}  ${h.queue}: already redriven (its audit chain went on to ${later.map((r) => r.kind).join(', ')}); ${dryRun ? 'would remove' : 'removed'} this stale copy.`);
+      continue;
+    }
+    const plan = await planRedrive(h.item, getIntegration(h.item.integration), now);
     if (plan.verdict === 'keep') {
       kept += 1;
       console.log(`${progress} kept     ${h.item.decisionId}  ${h.queue}: ${plan.why}`);

@@ -51,7 +51,7 @@ describe('seamwork dlq and contracts against the local stack', () => {
     expect(list.out).toMatch(new RegExp(`validate-dlq\\s+${decisionId}\\s+support-triage\\s+CONTRACT_VIOLATION\\s+/detail/description`));
     const show = await capture(() => dlqCommand(['show', decisionId]));
     expect(show.out).toContain('/detail/description is missing; the contract requires it (a string).');
-    expect(show.out).toContain('would stay: Still rejected');
+    expect(show.out).toMatch(/would stay: The contract is unchanged since this was parked \(zendesk\.ticket\.created\/2022-11-06#2, fingerprint [0-9a-f]{12}\)/);
     // Looking consumed nothing.
     expect(await stack.depth('validate-dlq')).toBe(1);
     const redrive = await capture(() => dlqCommand(['redrive', '--id', decisionId]));
@@ -79,7 +79,7 @@ describe('seamwork dlq and contracts against the local stack', () => {
     await new SqsQueueSender({ 'validate-dlq': stack.emulators.queueUrls.validate.dlqUrl }).send('validate-dlq', parked);
 
     const dry = await capture(() => dlqCommand(['redrive', '--id', decisionId, '--dry-run']));
-    expect(dry.out).toContain(`would go ${decisionId}  validate-dlq → validate: Passes contract ${supportTriage.contract.version} now.`);
+    expect(dry.out).toContain(`would go ${decisionId}  validate-dlq → validate: Passes contract ${supportTriage.contract.version} now (fingerprint`);
     expect(await stack.depth('validate-dlq')).toBe(2);
 
     const run = await capture(() => dlqCommand(['redrive', '--id', decisionId]));
@@ -90,6 +90,27 @@ describe('seamwork dlq and contracts against the local stack', () => {
     expect(chain.map((r) => r.kind).slice(0, 2)).toEqual(['redriven', 'validated']);
     expect(chain[0].data).toMatchObject({ from: 'validate-dlq', previous: { code: 'CONTRACT_VIOLATION' } });
     expect(summariseDecision(chain).outcome).toMatch(/acted|baseline|review/);
+
+    // A run that stopped after sending but before deleting leaves the copy behind: the next run
+    // sees the audit chain has moved on and removes it instead of sending it again.
+    await new SqsQueueSender({ 'validate-dlq': stack.emulators.queueUrls.validate.dlqUrl }).send('validate-dlq', parked);
+    const again = await capture(() => dlqCommand(['redrive', '--id', decisionId]));
+    expect(again.out).toContain(`removed  ${decisionId}  validate-dlq: already redriven`);
+    await stack.drain();
+    expect((await stack.records('support-triage', decisionId)).filter((r) => r.kind === 'redriven')).toHaveLength(1);
+    expect(await stack.depth('validate-dlq')).toBe(1);
+  });
+
+  it('refuses to redrive a decision older than its idempotency keys and vault tokens', async () => {
+    const { planRedrive } = await import('../../lambdas/core/redrive.js');
+    const old = { stage: 'act' as const, integration: 'support-triage', decisionId: 'dec_old', code: 'CONNECTOR_UNAVAILABLE', reason: 'r', at: '', envelope: {
+      v: 1 as const, decisionId: 'dec_old', integration: 'support-triage', tenant: 't', vendorEventId: 'e', receivedAt: new Date(Date.now() - 20 * 86_400_000).toISOString(), stage: 'act' as const, auditHead: { seq: 4, hash: 'x' },
+    } };
+    const plan = await planRedrive(old, supportTriage, new Date());
+    expect(plan).toMatchObject({ verdict: 'keep' });
+    expect(plan.why).toContain('Received 20 days ago');
+    const fresh = await planRedrive({ ...old, envelope: { ...old.envelope, receivedAt: new Date().toISOString() } }, supportTriage, new Date());
+    expect(fresh).toMatchObject({ verdict: 'redrive', to: 'act' });
   });
 
   it('counts pass-and-report drift per field for `seamwork contracts drift`', async () => {
@@ -106,7 +127,8 @@ describe('seamwork dlq and contracts against the local stack', () => {
     expect(res.out).toContain('/detail/status is "ARCHIVED", a value the contract does not list');
   });
 
-  it('refuses a queue that is not parked, with the list of queues', async () => {
+  it('refuses a queue that is not parked, or an integration that does not exist, naming the choices', async () => {
     await expect(dlqCommand(['list', '--queue', 'infer'])).rejects.toThrow(/--queue is one of validate-dlq, .*quarantine/);
+    await expect(dlqCommand(['redrive', '--integration', 'nosuch'])).rejects.toThrow(/names no deployed integration: "nosuch" \(known: support-triage/);
   });
 });

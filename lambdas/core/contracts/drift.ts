@@ -100,6 +100,14 @@ export function contractJsonSchema(schema: z.ZodType): JsonSchema {
   return json;
 }
 
+/**
+ * A short fingerprint of a contract's declared shape (SHA-256 of its JSON Schema): recorded with
+ * every rejection, so a redrive can tell whether the contract changed since.
+ */
+export function contractFingerprint(schema: z.ZodType): string {
+  return createHash('sha256').update(JSON.stringify(contractJsonSchema(schema)), 'utf8').digest('hex').slice(0, 12);
+}
+
 /** Compares a payload with a contract; `now` decides which migration windows are open. */
 export function detectDrift(schema: z.ZodType, payload: unknown, policy: DriftPolicy, now: Date): DriftReport {
   const root = contractJsonSchema(schema);

@@ -1,4 +1,4 @@
-import { detectDrift, describeDrift, safeKey, type DriftFinding, type DriftReport } from '../contracts/drift.js';
+import { contractFingerprint, detectDrift, describeDrift, safeKey, type DriftFinding, type DriftReport } from '../contracts/drift.js';
 import { CardinalityViolation, ContractDrift, ContractViolation } from '../errors.js';
 import type { Envelope } from '../envelope.js';
 import type { DriftStore, TokenVault } from '../ports.js';
@@ -61,6 +61,7 @@ export async function validateStage(envelope: Envelope, deps: ValidateDeps): Pro
   }
 
   const now = deps.now();
+  const fingerprint = contractFingerprint(def.contract.schema);
   const drift = detectDrift(def.contract.schema, body, def.contract.drift, now);
   const driftNote = drift.findings.length > 0 ? await recordDrift(deps, def.name, version, drift.findings, now) : undefined;
 
@@ -73,7 +74,7 @@ export async function validateStage(envelope: Envelope, deps: ValidateDeps): Pro
     const unique = [...new Set(issues)];
     throw new ContractViolation(
       `The ${def.name} event does not match contract ${version}: ${unique.slice(0, 3).join(' ')}${unique.length > 3 ? ` (+${unique.length - 3} more)` : ''}`,
-      { contractVersion: version, pointer: payloadPointer(parsed.error.issues[0]?.path ?? []), detail: { issues: unique, drift: driftData(drift), ...(driftNote ? { driftStore: driftNote } : {}) } },
+      { contractVersion: version, pointer: payloadPointer(parsed.error.issues[0]?.path ?? []), detail: { issues: unique, contractFingerprint: fingerprint, drift: driftData(drift), ...(driftNote ? { driftStore: driftNote } : {}) } },
     );
   }
 
@@ -82,11 +83,11 @@ export async function validateStage(envelope: Envelope, deps: ValidateDeps): Pro
     const first = firstActedOn(acted, def.contract.drift, drift.action);
     const reason = `The ${def.name} event drifted from contract ${version} and its drift policy says ${drift.action}: ${describeDrift(acted)}`;
     if (drift.action === 'reject') {
-      throw new ContractDrift(reason, { contractVersion: version, pointer: first.pointer, detail: { drift: driftData(drift), ...(driftNote ? { driftStore: driftNote } : {}) } });
+      throw new ContractDrift(reason, { contractVersion: version, pointer: first.pointer, detail: { contractFingerprint: fingerprint, drift: driftData(drift), ...(driftNote ? { driftStore: driftNote } : {}) } });
     }
     return {
       kind: 'quarantine', envelope, code: 'CONTRACT_DRIFT', reason, pointer: first.pointer, contractVersion: version,
-      audit: { kind: 'quarantined', data: { contractVersion: version, drift: driftData(drift), ...(driftNote ? { driftStore: driftNote } : {}) } },
+      audit: { kind: 'quarantined', data: { contractVersion: version, contractFingerprint: fingerprint, drift: driftData(drift), ...(driftNote ? { driftStore: driftNote } : {}) } },
     };
   }
 
