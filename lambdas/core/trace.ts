@@ -84,7 +84,15 @@ export function renderTrace(records: AuditRecord[]): string {
         break;
       case 'validated':
         lines.push(`     contract ${d.contractVersion}; redacted ${redactions(d.redacted)}; window ${d.window?.totalTokens}/${d.window?.budgetTokens} tokens${d.window?.dropped?.length ? `, dropped ${short(d.window.dropped)}` : ''}`);
+        for (const f of d.drift?.findings ?? []) lines.push(`     drift ${f.kind} ${f.pointer}: ${f.message}`);
         for (const doc of d.documents ?? []) lines.push(`     doc ${doc.id}: ${short(doc.text, 120)}`);
+        break;
+      case 'quarantined':
+      case 'rejected':
+        for (const f of (d.drift ?? d.detail?.drift)?.findings ?? []) lines.push(`     drift ${f.kind} ${f.pointer}: ${f.message}`);
+        break;
+      case 'redriven':
+        lines.push(`     redriven by ${d.by} from ${d.from}; it had been parked with ${d.previous?.code} at ${d.previous?.at}: ${short(d.previous?.reason ?? '', 200)}`);
         break;
       case 'inferred':
       case 'cost_refused':

@@ -25,6 +25,7 @@ export async function contractsCommand(args: string[], now = new Date()): Promis
   switch (sub) {
     case undefined:
     case 'list':
+      if (rest.length > 0) throw new UsageError(`contracts list takes no arguments (got ${rest.join(' ')}); it lists every integration`);
       return listContracts(now);
     case 'drift': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { days: { type: 'string', default: '30' }, table: { type: 'string' } } });
@@ -123,6 +124,7 @@ async function driftHistory(integration: string, days: number, table: string | u
 }
 
 function infer(folder: string, opts: { against?: string; out?: string; name?: string }, now: Date): number {
+  const against = opts.against ? integrationOrThrow(opts.against) : undefined;
   const { payloads, skipped } = readPayloads(resolve(folder));
   for (const s of skipped) console.error(`skipped ${s}`);
   if (payloads.length === 0) throw new Error(`No JSON payloads in ${folder} (*.json, *.jsonl).`);
@@ -136,9 +138,9 @@ function infer(folder: string, opts: { against?: string; out?: string; name?: st
   }
   if (draft.optionalFields.length) console.error(`optional (absent from some payloads): ${draft.optionalFields.join(', ')}`);
   if (draft.mixedFields.length) console.error(`more than one type seen (ask the vendor): ${draft.mixedFields.join(', ')}`);
-  if (!opts.against) return 0;
+  if (!against) return 0;
 
-  const def = integrationOrThrow(opts.against);
+  const def = against;
   const byField = new Map<string, { finding: DriftFinding; payloads: number }>();
   let drifted = 0;
   let unparseable = 0;

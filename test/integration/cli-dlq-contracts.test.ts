@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GENESIS_HASH } from '../../lambdas/core/audit-record.js';
 import type { Envelope, RejectionRecord } from '../../lambdas/core/envelope.js';
-import { summariseDecision } from '../../lambdas/core/trace.js';
+import { renderTrace, summariseDecision } from '../../lambdas/core/trace.js';
 import { supportTriage } from '../../lambdas/integrations/support-triage/index.js';
 import { contractsCommand } from '../../lib/cli/contracts.js';
 import { dlqCommand } from '../../lib/cli/dlq.js';
@@ -89,6 +89,7 @@ describe('seamwork dlq and contracts against the local stack', () => {
     const chain = await stack.records('support-triage', decisionId);
     expect(chain.map((r) => r.kind).slice(0, 2)).toEqual(['redriven', 'validated']);
     expect(chain[0].data).toMatchObject({ from: 'validate-dlq', previous: { code: 'CONTRACT_VIOLATION' } });
+    expect(renderTrace(chain)).toContain('redriven by');
     expect(summariseDecision(chain).outcome).toMatch(/acted|baseline|review/);
 
     // A run that stopped after sending but before deleting leaves the copy behind: the next run
@@ -113,11 +114,11 @@ describe('seamwork dlq and contracts against the local stack', () => {
     expect(fresh).toMatchObject({ verdict: 'redrive', to: 'act' });
   });
 
-  it('counts pass-and-report drift per field for `seamwork contracts drift`', async () => {
+  it('counts pass-and-report drift per field for `seamwork contracts drift`, and trace shows it', async () => {
     const body = clean();
     body.detail.sla_policy = { id: 3, title: 'Premium' };
     body.detail.status = 'ARCHIVED';
-    await send(body);
+    const drifted = await send(body);
     await send({ ...clean(), detail: { ...clean().detail, sla_policy: { id: 4 } } });
     await stack.drain();
     const res = await capture(() => contractsCommand(['drift', 'support-triage', '--days', '7']));
@@ -125,6 +126,7 @@ describe('seamwork dlq and contracts against the local stack', () => {
     expect(res.out).toMatch(/2\s+unknown_field\s+\/detail\/sla_policy/);
     expect(res.out).toMatch(/1\s+new_enum_value\s+\/detail\/status/);
     expect(res.out).toContain('/detail/status is "ARCHIVED", a value the contract does not list');
+    expect(renderTrace(await stack.records('support-triage', drifted))).toContain('drift unknown_field /detail/sla_policy');
   });
 
   it('refuses a queue that is not parked, or an integration that does not exist, naming the choices', async () => {

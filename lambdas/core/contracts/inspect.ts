@@ -52,8 +52,12 @@ export function inspectContract(schema: z.ZodType, now: Date): ContractShape {
       }
       for (const [key, child] of Object.entries(node.properties as Record<string, Node>)) {
         const path = `${field}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-        (child[OBSERVED_KEYWORD] ? observedPaths : strict).add(path);
-        visit(child[OBSERVED_KEYWORD]?.schema ?? child, path, depth + 1);
+        // An observed field counts once, as observed: nothing inside it is enforced.
+        if (child[OBSERVED_KEYWORD]) observedPaths.add(path);
+        else {
+          strict.add(path);
+          visit(child, path, depth + 1);
+        }
       }
     }
     if (node.items && typeof node.items === 'object') visit(node.items, `${field}/*`, depth + 1);
