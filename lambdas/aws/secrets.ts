@@ -9,7 +9,9 @@ import { ConfigurationError, SeamworkError } from '../core/errors.js';
  * Values are never logged; errors name the secret, never its value.
  */
 export const SecretsDocumentSchema = z.object({
-  webhooks: z.record(z.string(), z.array(z.string().min(16)).min(1)).default({}),
+  // Any non-empty secret: vendors set their own rules (GitHub accepts short ones), and one weak
+  // secret must not make the whole document, and every other integration, unreadable.
+  webhooks: z.record(z.string(), z.array(z.string().min(1)).min(1)).default({}),
   zendesk: z.object({ email: z.string(), apiToken: z.string() }).optional(),
   slack: z.object({ webhookPath: z.string().startsWith('/') }).optional(),
   /** An installation access token or fine-grained token with Issues: write. */
