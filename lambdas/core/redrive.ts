@@ -65,9 +65,9 @@ export async function planRedrive(item: ParkedItem, def: IntegrationDefinition |
   }
   if (!envelope.raw) return { ...base, verdict: 'keep', why: 'The envelope has no raw body left to re-validate.' };
   const rejectedUnder = item.detail?.contractFingerprint;
-  const current = contractFingerprint(def.contract.schema);
+  const current = contractFingerprint(def.contract);
   if (typeof rejectedUnder === 'string' && rejectedUnder === current) {
-    return { ...base, verdict: 'keep', why: `The contract is unchanged since this was parked (${def.contract.version}, fingerprint ${current}): update it, or declare a migration window, first.` };
+    return { ...base, verdict: 'keep', why: `The contract and its drift policy are unchanged since this was parked (${def.contract.version}, fingerprint ${current}): update one of them, or declare a migration window, first.` };
   }
   try {
     const out = await validateStage({ ...envelope, decisionId: `${envelope.decisionId}-redrive-check` }, {

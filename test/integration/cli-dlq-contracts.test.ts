@@ -51,7 +51,7 @@ describe('seamwork dlq and contracts against the local stack', () => {
     expect(list.out).toMatch(new RegExp(`validate-dlq\\s+${decisionId}\\s+support-triage\\s+CONTRACT_VIOLATION\\s+/detail/description`));
     const show = await capture(() => dlqCommand(['show', decisionId]));
     expect(show.out).toContain('/detail/description is missing; the contract requires it (a string).');
-    expect(show.out).toMatch(/would stay: The contract is unchanged since this was parked \(zendesk\.ticket\.created\/2022-11-06#2, fingerprint [0-9a-f]{12}\)/);
+    expect(show.out).toMatch(/would stay: The contract and its drift policy are unchanged since this was parked \(zendesk\.ticket\.created\/2022-11-06#2, fingerprint [0-9a-f]{12}\)/);
     // Looking consumed nothing.
     expect(await stack.depth('validate-dlq')).toBe(1);
     const redrive = await capture(() => dlqCommand(['redrive', '--id', decisionId]));
@@ -127,6 +127,35 @@ describe('seamwork dlq and contracts against the local stack', () => {
     expect(res.out).toMatch(/1\s+new_enum_value\s+\/detail\/status/);
     expect(res.out).toContain('/detail/status is "ARCHIVED", a value the contract does not list');
     expect(renderTrace(await stack.records('support-triage', drifted))).toContain('drift unknown_field /detail/sla_policy');
+  });
+
+  it('holds drift in quarantine under a quarantine policy, and redrives it once the policy is loosened', async () => {
+    // The stack runs the handlers in this process, so changing the policy here is what deploying
+    // a changed integration definition does in AWS.
+    const policy = supportTriage.contract.drift;
+    supportTriage.contract.drift = { default: 'pass-and-report', byKind: { new_enum_value: 'quarantine' } };
+    try {
+      const body = clean();
+      body.detail.status = 'ESCALATED';
+      const decisionId = await send(body);
+      await stack.drain();
+      expect(await stack.depth('quarantine')).toBe(1);
+      const list = await capture(() => dlqCommand(['list', '--queue', 'quarantine']));
+      expect(list.out).toMatch(new RegExp(`quarantine\\s+${decisionId}\\s+support-triage\\s+CONTRACT_DRIFT\\s+/detail/status`));
+      const kept = await capture(() => dlqCommand(['redrive', '--queue', 'quarantine', '--dry-run']));
+      expect(kept.out).toContain('The contract and its drift policy are unchanged');
+
+      supportTriage.contract.drift = { default: 'pass-and-report' };
+      const run = await capture(() => dlqCommand(['redrive', '--queue', 'quarantine']));
+      expect(run.out).toContain('redriven 1, kept 0.');
+      await stack.drain();
+      expect(await stack.depth('quarantine')).toBe(0);
+      const chain = await stack.records('support-triage', decisionId);
+      expect(chain.map((r) => r.kind).slice(0, 4)).toEqual(['accepted', 'quarantined', 'redriven', 'validated']);
+      expect(summariseDecision(chain).outcome).toMatch(/acted|baseline|review/);
+    } finally {
+      supportTriage.contract.drift = policy;
+    }
   });
 
   it('refuses a queue that is not parked, or an integration that does not exist, naming the choices', async () => {

@@ -101,11 +101,12 @@ export function contractJsonSchema(schema: z.ZodType): JsonSchema {
 }
 
 /**
- * A short fingerprint of a contract's declared shape (SHA-256 of its JSON Schema): recorded with
- * every rejection, so a redrive can tell whether the contract changed since.
+ * A short fingerprint of a contract — its declared shape (JSON Schema, migration windows included)
+ * and its drift policy: recorded with every rejection, so a redrive can tell whether either
+ * changed since (loosening the policy is as much a fix as loosening the shape).
  */
-export function contractFingerprint(schema: z.ZodType): string {
-  return createHash('sha256').update(JSON.stringify(contractJsonSchema(schema)), 'utf8').digest('hex').slice(0, 12);
+export function contractFingerprint(contract: { schema: z.ZodType; drift: DriftPolicy }): string {
+  return createHash('sha256').update(JSON.stringify([contractJsonSchema(contract.schema), contract.drift]), 'utf8').digest('hex').slice(0, 12);
 }
 
 /** Compares a payload with a contract; `now` decides which migration windows are open. */

@@ -61,7 +61,7 @@ export async function validateStage(envelope: Envelope, deps: ValidateDeps): Pro
   }
 
   const now = deps.now();
-  const fingerprint = contractFingerprint(def.contract.schema);
+  const fingerprint = contractFingerprint(def.contract);
   const drift = detectDrift(def.contract.schema, body, def.contract.drift, now);
   const driftNote = drift.findings.length > 0 ? await recordDrift(deps, def.name, version, drift.findings, now) : undefined;
 
