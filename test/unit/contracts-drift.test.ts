@@ -67,6 +67,13 @@ describe('detectDrift', () => {
     expect(report(p).findings).toEqual([]);
   });
 
+  it('quotes a new value only when it is cased like the contract\'s own members', () => {
+    expect(report({ ...valid(), status: 'archived' }).findings[0].actual).toBe('"archived"');
+    for (const v of ['JaneDoe', 'Jane.Doe', 'ARCHIVED', 'jane_doe1984', 'SW1A1AA', 'p4ss0rd99']) {
+      expect(report({ ...valid(), status: v }).findings[0].actual, v).toBe(`a ${v.length}-character string`);
+    }
+  });
+
   it('names a new enum value, quoting an enum-like value and never free text', () => {
     expect(report({ ...valid(), status: 'archived' }).findings[0]).toMatchObject({ kind: 'new_enum_value', pointer: '/status', actual: '"archived"' });
     const freeText = report({ ...valid(), status: 'call me on 07700 900123 please' }).findings[0];
@@ -99,10 +106,9 @@ describe('detectDrift', () => {
     expect(kinds({ ...valid(), attributes: { anything: 'x', other: 3 } })).toEqual([['type_changed', '/attributes/other']]);
   });
 
-  it('names a payload key that does not look like a field name by a hash, never verbatim', () => {
-    const [f] = report({ ...valid(), 'a/b~c': 1 }).findings;
-    expect(f.pointer).toMatch(/^\/\[key:[0-9a-f]{8}\]$/);
-    expect(report({ ...valid(), 'a/b~c': 1 }).findings[0].pointer).toBe(f.pointer); // stable, so counts add up
+  it('names a payload key that does not look like a field name by its shape only, never verbatim or by a reversible hash', () => {
+    expect(report({ ...valid(), 'a/b~c': 1 }).findings[0].pointer).toBe('/[5-character key]');
+    expect(report({ ...valid(), '4111111111111111': 1 }).findings[0].pointer).toBe('/[16-digit key]');
     expect(kinds({ ...valid(), riskLevel: 1, 'x-request.id': 2, 42: 3 })).toEqual([['unknown_field', '/42'], ['unknown_field', '/riskLevel'], ['unknown_field', '/x-request.id']]);
   });
 

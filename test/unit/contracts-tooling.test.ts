@@ -114,6 +114,6 @@ describe('inferContract and personal data', () => {
     const rows = Array.from({ length: 6 }, () => ({ ssn: '123-45-6789', ip: '203.0.113.7', card: '4111111111111111', contact: 'ana@example.com', byEmail: { 'ana@example.com': 1 } }));
     const { source } = inferContract(rows);
     for (const v of ['123-45-6789', '203.0.113.7', '4111111111111111', 'ana@example.com']) expect(source).not.toContain(v);
-    expect(source).toMatch(/"\[key:[0-9a-f]{8}\]": z\.number\(\)\.int\(\)/);
+    expect(source).toContain('"[15-character key]": z.number().int()');
   });
 });

@@ -195,6 +195,28 @@ describe('ingestWebhook replays under schemes that sign no timestamp', () => {
   });
 });
 
+describe('ingestWebhook when the dedupe store fails half way', () => {
+  it('gives back the claims it took, so the vendor\'s retry is not told to wait out a lease', async () => {
+    const { signRequest } = await import('../../lambdas/core/signature/index.js');
+    const store = new MemoryDedupe();
+    let calls = 0;
+    const flaky: DedupeStore = {
+      claim: async (k, d, o) => {
+        calls += 1;
+        if (calls === 2) throw new Error('throttled');
+        return store.claim(k, d, o);
+      },
+      confirm: (k, d) => store.confirm(k, d),
+      release: (k, d) => store.release(k, d),
+    };
+    const github = { ...supportTriage, source: { ...supportTriage.source, signature: 'github' as const } };
+    const req = { ...request(), headers: signRequest('github', { body, secret, now }) };
+    await expect(ingestWebhook(req, deps({ dedupe: flaky, integration: () => github }))).rejects.toThrow('throttled');
+    expect(store.items.size).toBe(0);
+    expect((await ingestWebhook(req, deps({ dedupe: flaky, integration: () => github }))).status).toBe(202);
+  });
+});
+
 describe('ingestWebhook dedupe memory', () => {
   it('remembers event ids of schemes that sign no timestamp for 90 days, others for the configured TTL', async () => {
     const ttls: number[] = [];

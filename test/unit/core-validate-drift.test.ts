@@ -95,6 +95,15 @@ describe('validate with drift', () => {
     expect((sent[0].body as { reason: string }).reason).toContain('/detail/requester_id is null; the contract requires a string.');
   });
 
+  it('never quotes the payload in a refinement failure (a card number where the ticket subject goes)', async () => {
+    const body = { ...clean, subject: 'zen:ticket:4111111111111111' };
+    const { sent } = await run(body, { default: 'pass-and-report' });
+    expect(sent[0].body).toMatchObject({ code: 'CONTRACT_VIOLATION', pointer: '/subject' });
+    // The envelope keeps the raw body (that is what a redrive replays); the reason and detail must not quote it.
+    const { envelope: _raw, ...rejection } = sent[0].body as Record<string, unknown>;
+    expect(JSON.stringify(rejection)).not.toContain('4111111111111111');
+  });
+
   it('lets an observed field change type without stopping the ticket', async () => {
     const body = { ...clean, detail: { ...clean.detail, is_public: 'yes' } };
     const { sent, records } = await run(body, { default: 'pass-and-report' });

@@ -105,8 +105,10 @@ export function contractJsonSchema(schema: z.ZodType): JsonSchema {
  * and its drift policy: recorded with every rejection, so a redrive can tell whether either
  * changed since (loosening the policy is as much a fix as loosening the shape).
  */
-export function contractFingerprint(contract: { schema: z.ZodType; drift: DriftPolicy }): string {
-  return createHash('sha256').update(JSON.stringify([contractJsonSchema(contract.schema), contract.drift]), 'utf8').digest('hex').slice(0, 12);
+export function contractFingerprint(contract: { version: string; schema: z.ZodType; drift: DriftPolicy }): string {
+  // Refinements (`.refine`, `.superRefine`) are not in the JSON Schema: the version, which must
+  // be bumped on any change to the contract, stands for them.
+  return createHash('sha256').update(JSON.stringify([contract.version, contractJsonSchema(contract.schema), contract.drift]), 'utf8').digest('hex').slice(0, 12);
 }
 
 /** Compares a payload with a contract; `now` decides which migration windows are open. */
@@ -175,7 +177,7 @@ function walk(node: JsonSchema, value: unknown, pointer: string, ctx: WalkContex
     const allowed = node.enum ?? [node.const];
     if (!allowed.some((a) => Object.is(a, value))) {
       const expected = `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`;
-      const shown = showValue(value);
+      const shown = showValue(value, allowed);
       ctx.out.push(finding('new_enum_value', pointer, `${at(pointer)} is ${shown}, a value the contract does not list (${expected}).`, { expected, actual: shown }));
     }
     return;
@@ -305,32 +307,50 @@ export function jsonType(value: unknown): string {
 }
 
 // An enum member looks like a word or a code: starts with a letter, at most 32 characters and
-// four digits (random tokens and ids are digit-heavy), and carries no personal data.
+// two digits (random tokens, ids and postcodes are digit-heavy), and carries no personal data.
 const ENUM_LIKE = /^[A-Za-z][A-Za-z0-9_.:/-]{0,31}$/;
 /** Whether a string may be quoted in a report: it looks like an enum member and carries no personal data. */
-export const enumLike = (value: string): boolean => ENUM_LIKE.test(value) && (value.match(/\d/g)?.length ?? 0) <= 4 && containsPii(value).length === 0;
+export const enumLike = (value: string): boolean => ENUM_LIKE.test(value) && (value.match(/\d/g)?.length ?? 0) <= 2 && containsPii(value).length === 0;
+
+/** The letter case a value is written in: upper (`NEW`), lower (`open`), or mixed. */
+function caseOf(value: string): 'upper' | 'lower' | 'mixed' {
+  if (value === value.toUpperCase()) return 'upper';
+  if (value === value.toLowerCase()) return 'lower';
+  return 'mixed';
+}
+
+/**
+ * Whether a value arriving where `allowed` was declared may be quoted: enum-like, and cased like
+ * the contract's own members — `ARCHIVED` beside `NEW, OPEN`, `archived` beside `open` — which a
+ * name (`JaneDoe`) or a mixed-case token is not.
+ */
+function quotable(value: string, allowed: unknown[]): boolean {
+  if (!enumLike(value) || caseOf(value) === 'mixed') return false;
+  const cases = new Set(allowed.filter((a): a is string => typeof a === 'string').map(caseOf));
+  return cases.size === 0 || (cases.size === 1 && cases.has(caseOf(value)));
+}
 
 /**
  * A value shown in a finding: enum-like strings and small numbers verbatim, anything else by its
  * shape. Findings go to the audit log, the DLQ and the drift table, so a card number, an SSN or an
  * email that arrives where an enum was declared must not be quoted.
  */
-function showValue(value: unknown): string {
-  if (typeof value === 'string') return enumLike(value) ? JSON.stringify(value) : `a ${value.length}-character string`;
+function showValue(value: unknown, allowed: unknown[] = []): string {
+  if (typeof value === 'string') return quotable(value, allowed) ? JSON.stringify(value) : `a ${value.length}-character string`;
   if (typeof value === 'number') return Number.isInteger(value) && Math.abs(value) < 10_000 ? String(value) : `a ${String(Math.trunc(Math.abs(value))).length}-digit number`;
   if (typeof value === 'boolean') return String(value);
   return `${article(jsonType(value))} ${jsonType(value)}`;
 }
 
 // A key from the payload goes into a pointer as it is only when it looks like a field name or a
-// short number (at most four digits either way) and carries no personal data; otherwise it is
-// named by a hash.
+// short number (at most four digits either way) and carries no personal data; otherwise only its
+// shape is named (a hash of a card number or a phone number can be reversed by trying them all).
 const FIELD_NAME = /^(?:[A-Za-z_$][A-Za-z0-9_$.-]{0,63}|\d{1,4})$/;
 
-/** A payload key made safe to record: itself, or `[key:<8 hex of its SHA-256>]`. */
+/** A payload key made safe to record: itself, or its shape (`[16-digit key]`, `[21-character key]`). */
 export function safeKey(key: string): string {
   if (FIELD_NAME.test(key) && (key.match(/\d/g)?.length ?? 0) <= 4 && containsPii(key).length === 0) return key;
-  return `[key:${createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 8)}]`;
+  return /^\d+$/.test(key) ? `[${key.length}-digit key]` : `[${key.length}-character key]`;
 }
 
 function article(type: string): string {

@@ -186,7 +186,15 @@ export async function ingestWebhook(req: WebhookRequest, deps: IngestDeps): Prom
   const claimed: string[] = [];
   const releaseAll = () => Promise.all(claimed.map((k) => deps.dedupe.release(k, decisionId).catch(() => deps.metrics.add(METRICS.DedupeStoreFailure))));
   for (const key of keys) {
-    const claim = await deps.dedupe.claim(key, decisionId, { ttlSeconds, leaseSeconds: DEDUPE_LEASE_SECONDS, now });
+    let claim: Awaited<ReturnType<DedupeStore['claim']>>;
+    try {
+      claim = await deps.dedupe.claim(key, decisionId, { ttlSeconds, leaseSeconds: DEDUPE_LEASE_SECONDS, now });
+    } catch (err) {
+      // The store failed on a later key: give back the ones taken, or the vendor's retry would
+      // meet a pending claim (503) for the whole lease.
+      await releaseAll();
+      throw err;
+    }
     if (claim.claimed) {
       claimed.push(key);
       continue;

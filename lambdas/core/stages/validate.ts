@@ -2,7 +2,7 @@ import { contractFingerprint, detectDrift, describeDrift, safeKey, type DriftFin
 import { CardinalityViolation, ContractDrift, ContractViolation } from '../errors.js';
 import type { Envelope } from '../envelope.js';
 import type { DriftStore, TokenVault } from '../ports.js';
-import { newRedactionState, redactFields } from '../redact.js';
+import { containsPii, newRedactionState, redactFields } from '../redact.js';
 import { windowDocuments } from '../window.js';
 import type { IntegrationLookup, StageOutcome } from './types.js';
 
@@ -69,7 +69,10 @@ export async function validateStage(envelope: Envelope, deps: ValidateDeps): Pro
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => {
       const pointer = payloadPointer(i.path);
-      return drift.findings.find((f) => f.pointer === pointer)?.message ?? `${pointer || '/'}: ${i.message}.`;
+      // A contract's own refinement messages are written by people and could quote the payload:
+      // one that carries personal data is replaced by the pointer alone.
+      const message = i.code === 'custom' && containsPii(i.message).length > 0 ? 'fails the contract\'s check' : i.message;
+      return drift.findings.find((f) => f.pointer === pointer)?.message ?? `${pointer || '/'}: ${message}.`;
     });
     const unique = [...new Set(issues)];
     throw new ContractViolation(

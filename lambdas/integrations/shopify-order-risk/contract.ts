@@ -271,10 +271,10 @@ export const ShopifyOrderCreatedEvent = z
   })
   .superRefine((body, ctx) => {
     if (body.admin_graphql_api_id !== `gid://shopify/Order/${body.id}`) {
-      ctx.addIssue({ code: 'custom', path: ['admin_graphql_api_id'], message: `the order gid does not name order ${body.id}` });
+      ctx.addIssue({ code: 'custom', path: ['admin_graphql_api_id'], message: 'the order gid does not name the order in /id' });
     }
     if (body.total_price_set.shop_money.currency_code !== body.currency) {
-      ctx.addIssue({ code: 'custom', path: ['total_price_set', 'shop_money', 'currency_code'], message: `shop money is not in the shop currency ${body.currency}` });
+      ctx.addIssue({ code: 'custom', path: ['total_price_set', 'shop_money', 'currency_code'], message: 'shop money is not in the shop currency (/currency)' });
     }
   });
 export type ShopifyOrderCreatedEvent = z.input<typeof ShopifyOrderCreatedEvent>;

@@ -75,7 +75,7 @@ export const ZendeskTicketCreatedEvent = z
       ctx.addIssue({
         code: 'custom',
         path: ['subject'],
-        message: `event subject ${body.subject} does not name ticket ${body.detail.id}`,
+        message: 'the event subject does not name the ticket in /detail/id (expected zen:ticket:<detail.id>)',
       });
     }
   });
