@@ -56,7 +56,7 @@ export async function planRedrive(item: ParkedItem, def: IntegrationDefinition |
   if (ageSeconds > RETENTION_SECONDS - REDRIVE_MARGIN_SECONDS) {
     return {
       ...base, verdict: 'keep',
-      why: `Received ${Math.floor(ageSeconds / 86_400)} days ago: its idempotency keys and vault tokens (kept ${RETENTION_SECONDS / 86_400} days) are gone or about to be, so a replay could act twice. Ask the vendor to resend it.`,
+      why: `Received ${Math.floor(ageSeconds / 86_400)} days ago: its idempotency keys and vault tokens (kept ${RETENTION_SECONDS / 86_400} days) are gone or about to be, so a replay could act twice. Handle it by hand from its trace (a vendor resend is answered \`duplicate\` while its event id is remembered: 7 days, 90 for GitHub and Shopify).`,
     };
   }
   if (to !== 'validate') {

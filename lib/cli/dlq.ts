@@ -5,6 +5,7 @@ import { sqsClient } from '../../lambdas/aws/clients.js';
 import { SqsQueueSender, readMessageBody } from '../../lambdas/aws/sqs-queues.js';
 import { ENV, QUARANTINE_QUEUE } from '../../lambdas/core/config-keys.js';
 import type { DriftFinding } from '../../lambdas/core/contracts/drift.js';
+import { headOf } from '../../lambdas/core/audit-record.js';
 import { planRedrive, redriveEnvelope, type ParkedItem } from '../../lambdas/core/redrive.js';
 import { getIntegration, INTEGRATIONS } from '../../lambdas/integrations/index.js';
 import { QUEUES, dlqName } from '../topology.js';
@@ -71,6 +72,9 @@ export async function dlqCommand(args: string[], now = new Date()): Promise<numb
 }
 
 const redriven = new WeakSet<Held>();
+
+/** How long a recorded redrive may wait to be picked up before a rerun treats it as never sent. */
+export const STALE_REDRIVE_MINUTES = 15;
 
 function urlOf(queue: string): string {
   const key = queue.endsWith('-dlq') ? ENV.dlqUrl(queue.slice(0, -4)) : ENV.queueUrl(queue);
@@ -160,12 +164,35 @@ async function redrive(held: Held[], dryRun: boolean, bucket: string | undefined
     // Each message is held for five more minutes from the moment its turn comes, so a long run
     // cannot let one reappear on the queue while it is being redriven.
     await sqsClient().send(new ChangeMessageVisibilityCommand({ QueueUrl: h.url, ReceiptHandle: h.receiptHandle, VisibilityTimeout: 300 }));
-    // A copy whose decision's audit chain has moved past its rejection was redriven already (a
-    // run that stopped between sending and deleting): remove the copy, never send it twice.
+    // A copy whose decision's audit chain has moved past its rejection was redriven already.
     const head = h.item.envelope?.auditHead;
     const records = head ? await audit.listDecision(h.item.integration, h.item.decisionId) : [];
-    const later = records.filter((r) => head && r.seq > head.seq);
+    const later = records.filter((r) => head && r.seq > head.seq).sort((a, b) => a.seq - b.seq);
+    if (later.length === 1 && later[0].kind === 'redriven') {
+      // Only our own record follows: a run stopped after writing it, before or after sending. If
+      // nothing picked the decision up in 15 minutes, the send did not happen: send it now,
+      // linked to that record (not a second one).
+      const ageMinutes = (now.getTime() - Date.parse(later[0].at)) / 60_000;
+      if (ageMinutes < STALE_REDRIVE_MINUTES) {
+        kept += 1;
+        console.log(`${progress} kept     ${h.item.decisionId}  ${h.queue}: redriven ${Math.round(ageMinutes)} min ago and not picked up yet; run again after ${STALE_REDRIVE_MINUTES} min if it stays.`);
+        continue;
+      }
+      if (dryRun) {
+        sent += 1;
+        console.log(`${progress} would go ${h.item.decisionId}  ${h.queue} → ${h.item.envelope.stage}: an earlier redrive recorded but never delivered it; it would be sent now.`);
+        continue;
+      }
+      await sender.send(h.item.envelope.stage, { ...h.item.envelope, auditHead: headOf(later[0]) });
+      await sqsClient().send(new DeleteMessageCommand({ QueueUrl: h.url, ReceiptHandle: h.receiptHandle }));
+      redriven.add(h);
+      sent += 1;
+      console.log(`${progress} redriven ${h.item.decisionId}  ${h.queue} → ${h.item.envelope.stage}: completed an earlier redrive that recorded but never delivered it.`);
+      continue;
+    }
     if (later.length > 0) {
+      // The decision went on after the redrive (a run that stopped between sending and deleting):
+      // remove the copy, never send it twice.
       if (!dryRun) {
         await sqsClient().send(new DeleteMessageCommand({ QueueUrl: h.url, ReceiptHandle: h.receiptHandle }));
         redriven.add(h);

@@ -102,6 +102,41 @@ describe('seamwork dlq and contracts against the local stack', () => {
     expect(await stack.depth('validate-dlq')).toBe(1);
   });
 
+  it('finishes a redrive that recorded but never sent (a run that died between the two), and never loses the message', async () => {
+    const accepted = await send(clean());
+    await stack.drain();
+    const headers = (await stack.records('support-triage', accepted))[0].data.headers as Record<string, string>;
+    const { redriveEnvelope } = await import('../../lambdas/core/redrive.js');
+    const { S3AuditStore } = await import('../../lambdas/aws/s3-audit-store.js');
+    const { SqsQueueSender } = await import('../../lambdas/aws/sqs-queues.js');
+    const audit = new S3AuditStore(stack.env.SEAMWORK_AUDIT_BUCKET);
+    const park = async (decisionId: string, recordedMinutesAgo: number) => {
+      const parked: RejectionRecord = {
+        stage: 'validate', integration: 'support-triage', decisionId, code: 'CONTRACT_VIOLATION', reason: 'rejected by an older contract', retryable: false,
+        at: new Date().toISOString(), envelope: {
+          v: 1, decisionId, integration: 'support-triage', tenant: 't', vendorEventId: randomUUID(), receivedAt: new Date().toISOString(), stage: 'validate',
+          auditHead: { seq: -1, hash: GENESIS_HASH }, raw: { body: JSON.stringify(clean()), headers },
+        },
+      };
+      // The earlier run wrote its `redriven` record, then died before sending.
+      await audit.append(redriveEnvelope(parked, 'validate-dlq', 'someone', new Date(Date.now() - recordedMinutesAgo * 60_000)).record);
+      await new SqsQueueSender({ 'validate-dlq': stack.emulators.queueUrls.validate.dlqUrl }).send('validate-dlq', parked);
+    };
+    const recent = `dec_recent${Date.now().toString(36)}`;
+    const old = `dec_unsent${Date.now().toString(36)}`;
+    await park(recent, 2);
+    await park(old, 30);
+    const before = await stack.depth('validate-dlq');
+    const res = await capture(() => dlqCommand(['redrive', '--id', recent, '--id', old]));
+    expect(res.out).toContain(`kept     ${recent}  validate-dlq: redriven 2 min ago and not picked up yet`);
+    expect(res.out).toContain(`redriven ${old}  validate-dlq → validate: completed an earlier redrive that recorded but never delivered it.`);
+    await stack.drain();
+    expect(await stack.depth('validate-dlq')).toBe(before - 1);
+    const chain = await stack.records('support-triage', old);
+    expect(chain.map((r) => r.kind).slice(0, 2)).toEqual(['redriven', 'validated']);
+    expect(summariseDecision(chain).chainOk).toBe(true);
+  });
+
   it('refuses to redrive a decision older than its idempotency keys and vault tokens', async () => {
     const { planRedrive } = await import('../../lambdas/core/redrive.js');
     const old = { stage: 'act' as const, integration: 'support-triage', decisionId: 'dec_old', code: 'CONNECTOR_UNAVAILABLE', reason: 'r', at: '', envelope: {
