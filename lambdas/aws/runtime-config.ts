@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ENV, PARKING_QUEUES, QUEUE_STAGES } from '../core/config-keys.js';
+import { DEFAULT_CAPS, type CapsConfig } from '../core/caps.js';
 import { ConfigurationError } from '../core/errors.js';
 
 const optionalUrl = z.string().url().optional();
@@ -21,6 +22,8 @@ export interface RuntimeConfig {
   toleranceSeconds: number;
   defaultTenant: string;
   tenantDailyCapUsd: number;
+  /** Every spend cap (tenant day and month, integration day, global day). */
+  caps: CapsConfig;
   /** Deliveries before redrive, per queue stage (default 3). */
   maxReceiveCount: Record<string, number>;
   metricsFile?: string;
@@ -55,7 +58,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     [ENV.MAX_BODY_BYTES]: z.coerce.number().int().positive().default(256 * 1024),
     [ENV.SIGNATURE_TOLERANCE_SECONDS]: z.coerce.number().int().positive().default(300),
     [ENV.DEFAULT_TENANT]: z.string().min(1).default('default'),
-    [ENV.TENANT_DAILY_CAP_USD]: z.coerce.number().positive().default(5),
+    [ENV.TENANT_DAILY_CAP_USD]: z.coerce.number().positive().default(DEFAULT_CAPS.tenantDailyUsd),
+    [ENV.TENANT_MONTHLY_CAP_USD]: z.coerce.number().positive().default(DEFAULT_CAPS.tenantMonthlyUsd),
+    [ENV.INTEGRATION_DAILY_CAP_USD]: z.coerce.number().positive().default(DEFAULT_CAPS.integrationDailyUsd),
+    [ENV.GLOBAL_DAILY_CAP_USD]: z.coerce.number().positive().default(DEFAULT_CAPS.globalDailyUsd),
     [ENV.METRICS_FILE]: z.string().min(1).optional(),
   });
   const parsed = schema.safeParse(env);
@@ -80,6 +86,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     toleranceSeconds: e[ENV.SIGNATURE_TOLERANCE_SECONDS],
     defaultTenant: e[ENV.DEFAULT_TENANT],
     tenantDailyCapUsd: e[ENV.TENANT_DAILY_CAP_USD],
+    caps: {
+      tenantDailyUsd: e[ENV.TENANT_DAILY_CAP_USD], tenantMonthlyUsd: e[ENV.TENANT_MONTHLY_CAP_USD],
+      integrationDailyUsd: e[ENV.INTEGRATION_DAILY_CAP_USD], globalDailyUsd: e[ENV.GLOBAL_DAILY_CAP_USD],
+    },
     maxReceiveCount: Object.fromEntries(
       QUEUE_STAGES.map((s) => {
         const raw = env[ENV.maxReceiveCount(s)];

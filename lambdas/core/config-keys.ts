@@ -34,6 +34,10 @@ export const ENV = {
   DEFAULT_TENANT: 'SEAMWORK_DEFAULT_TENANT',
   /** Per-tenant daily cap in USD (micro-dollars are used internally). */
   TENANT_DAILY_CAP_USD: 'SEAMWORK_TENANT_DAILY_CAP_USD',
+  /** Per-tenant monthly, per-integration daily and global daily caps in USD. */
+  TENANT_MONTHLY_CAP_USD: 'SEAMWORK_TENANT_MONTHLY_CAP_USD',
+  INTEGRATION_DAILY_CAP_USD: 'SEAMWORK_INTEGRATION_DAILY_CAP_USD',
+  GLOBAL_DAILY_CAP_USD: 'SEAMWORK_GLOBAL_DAILY_CAP_USD',
   /** Deliveries before SQS redrives to the DLQ; on the last one a stage parks the message itself, with a reason. */
   maxReceiveCount: (stage: string) => `SEAMWORK_MAX_RECEIVE_COUNT_${stage.toUpperCase()}`,
   /** Local only: append EMF metric documents to this file instead of stdout. */

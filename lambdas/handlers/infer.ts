@@ -9,7 +9,7 @@ export const handler = makeStageHandler('infer', (w) => (envelope) =>
     ledger: w.ledger,
     model: w.model,
     now: () => new Date(),
-    tenantDailyCapUsd: w.config.tenantDailyCapUsd,
+    caps: w.config.caps,
     maxRateLimitRequeues: 5,
   }),
 );

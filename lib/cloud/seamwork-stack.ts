@@ -104,6 +104,16 @@ export interface SeamworkStackProps extends StackProps {
    */
   readonly tenantDailyCapUsd?: number;
   /**
+   * Per-tenant monthly, per-integration daily and global daily model spend caps in USD, set on
+   * the stages that call the model.
+   * @default - the runtime's defaults (lambdas/core/caps.ts DEFAULT_CAPS)
+   */
+  readonly tenantMonthlyCapUsd?: number;
+  /** @default - the runtime's default */
+  readonly integrationDailyCapUsd?: number;
+  /** @default - the runtime's default */
+  readonly globalDailyCapUsd?: number;
+  /**
    * Retention of function and access logs.
    * @default logs.RetentionDays.ONE_MONTH
    */
@@ -207,7 +217,12 @@ export class SeamworkStack extends Stack {
             [ENV.GITHUB_API_URL]: props.githubApiUrl, [ENV.SHOPIFY_SHOP_URL]: props.shopifyShopUrl,
           }
           : {}),
-        ...(spec.callsModel ? { [ENV.TENANT_DAILY_CAP_USD]: props.tenantDailyCapUsd } : {}),
+        ...(spec.callsModel
+          ? {
+            [ENV.TENANT_DAILY_CAP_USD]: props.tenantDailyCapUsd, [ENV.TENANT_MONTHLY_CAP_USD]: props.tenantMonthlyCapUsd,
+            [ENV.INTEGRATION_DAILY_CAP_USD]: props.integrationDailyCapUsd, [ENV.GLOBAL_DAILY_CAP_USD]: props.globalDailyCapUsd,
+          }
+          : {}),
       };
       this.stages[stage] = new StageFunction(this, `Stage-${stage}`, {
         spec,

@@ -130,7 +130,7 @@ describe('SeamworkStack functions', () => {
   });
 
   it('sets connector base URLs and the spend cap only where the topology says they are used', () => {
-    const custom = synthSeamwork({ zendeskBaseUrl: 'https://acme.zendesk.com', githubApiUrl: 'https://api.github.com', shopifyShopUrl: 'https://acme.myshopify.com', tenantDailyCapUsd: 7 });
+    const custom = synthSeamwork({ zendeskBaseUrl: 'https://acme.zendesk.com', githubApiUrl: 'https://api.github.com', shopifyShopUrl: 'https://acme.myshopify.com', tenantDailyCapUsd: 7, tenantMonthlyCapUsd: 70, integrationDailyCapUsd: 40, globalDailyCapUsd: 90 });
     const res = custom.template.toJSON().Resources as Resources;
     for (const stage of QUEUE_STAGES) {
       const vars = res[logicalId(custom.stack, custom.stack.stages[stage].fn)].Properties.Environment.Variables;
@@ -138,6 +138,7 @@ describe('SeamworkStack functions', () => {
       expect(vars[ENV.GITHUB_API_URL], stage).toBe(STAGE_SPECS[stage].callsConnectors ? 'https://api.github.com' : undefined);
       expect(vars[ENV.SHOPIFY_SHOP_URL], stage).toBe(STAGE_SPECS[stage].callsConnectors ? 'https://acme.myshopify.com' : undefined);
       expect(vars[ENV.TENANT_DAILY_CAP_USD], stage).toBe(STAGE_SPECS[stage].callsModel ? '7' : undefined);
+      expect([vars[ENV.TENANT_MONTHLY_CAP_USD], vars[ENV.INTEGRATION_DAILY_CAP_USD], vars[ENV.GLOBAL_DAILY_CAP_USD]], stage).toEqual(STAGE_SPECS[stage].callsModel ? ['70', '40', '90'] : [undefined, undefined, undefined]);
       expect(vars[ENV.SLACK_BASE_URL], stage).toBeUndefined();
     }
   });

@@ -115,7 +115,7 @@ describe('validateStage', () => {
 });
 
 describe('inferStage', () => {
-  const base = { integration: () => def, ledger: new MemoryCostLedger(), now, tenantDailyCapUsd: 10, maxRateLimitRequeues: 2 };
+  const base = { integration: () => def, ledger: new MemoryCostLedger(), now, caps: { tenantDailyUsd: 10, tenantMonthlyUsd: 100, integrationDailyUsd: 100, globalDailyUsd: 100 }, maxRateLimitRequeues: 2 };
   const e = envelope({ stage: 'infer', input: { requesterId: '1', ticketId: '1' }, documents: docs });
 
   it('takes the baseline path without calling the model when the kill switch is off', async () => {
@@ -150,8 +150,24 @@ describe('inferStage', () => {
   it('reconciles the reservation to the actual cost after the call', async () => {
     const ledger = new MemoryCostLedger();
     await inferStage(e, { ...base, ledger, model: new FixedModel(good), flags: new StaticFlagSource({ [def.name]: { enabled: true, rolloutPercent: 100, mode: 'live' } }) });
-    // 500 in × $1/M + 100 out × $5/M = $0.001
-    expect([...ledger.spent.values()]).toEqual([1000]);
+    // 500 in × $1/M + 100 out × $5/M = $0.001, charged to each of the four scopes
+    const day = now().toISOString().slice(0, 10);
+    expect(Object.fromEntries(ledger.spent)).toEqual({
+      [`tenant#t1#day#${day}`]: 1000, [`tenant#t1#month#${day.slice(0, 7)}`]: 1000,
+      [`integration#${def.name}#day#${day}`]: 1000, [`global#day#${day}`]: 1000,
+    });
+  });
+
+  it('refuses before the call when any of the four caps would be passed, naming which', async () => {
+    const model = new FixedModel(good);
+    const ledger = new MemoryCostLedger();
+    const caps = { tenantDailyUsd: 10, tenantMonthlyUsd: 100, integrationDailyUsd: 0.0001, globalDailyUsd: 100 };
+    const out = await inferStage(e, { ...base, caps, ledger, model, flags: new StaticFlagSource({ [def.name]: { enabled: true, rolloutPercent: 100, mode: 'live' } }) });
+    expect(model.calls).toBe(0);
+    expect(out.kind).toBe('review');
+    expect(out.kind === 'review' && out.reason).toMatch(/would exceed the integration-day cap integration#support-triage#day#/);
+    // Nothing stays reserved in the scopes that had room.
+    expect([...ledger.spent.values()].every((v) => v === 0)).toBe(true);
   });
 });
 

@@ -70,7 +70,7 @@ export async function dryRunFrom(def: IntegrationDefinition, start: Envelope, op
   const integration = () => def;
   const stages: Record<QueueStage, (e: Envelope) => Promise<import('../stages/types.js').StageOutcome>> = {
     validate: (e) => validateStage(e, { integration, vault, now, vaultTtlSeconds: 3600 }),
-    infer: (e) => inferStage(e, { integration, flags, ledger: new MemoryCostLedger(), model: opts.model, now, tenantDailyCapUsd: opts.tenantDailyCapUsd ?? 1000, maxRateLimitRequeues: 0 }),
+    infer: (e) => inferStage(e, { integration, flags, ledger: new MemoryCostLedger(), model: opts.model, now, caps: { tenantDailyUsd: opts.tenantDailyCapUsd ?? 1000, tenantMonthlyUsd: 100_000, integrationDailyUsd: 100_000, globalDailyUsd: 100_000 }, maxRateLimitRequeues: 0 }),
     verify: (e) => verifyStage(e, { integration }),
     act: (e) => actStage(e, { executor: new RecordingExecutor(), vault, now }),
   };

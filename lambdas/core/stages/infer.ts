@@ -2,7 +2,8 @@ import { actualCostUsd, toMicroUsd, worstCaseCostUsd } from '../cost.js';
 import { ModelRateLimited, toSeamworkError } from '../errors.js';
 import type { Envelope, UsageRecord } from '../envelope.js';
 import type { IntegrationDefinition, SourceDocument } from '../integration.js';
-import type { CapScope, CostLedger, FlagSource, ModelPort, ModelResult } from '../ports.js';
+import { capScopes, type CapsConfig } from '../caps.js';
+import type { CostLedger, FlagSource, ModelPort, ModelResult } from '../ports.js';
 import { buildPrompt } from '../prompt.js';
 import { choosePath } from '../routing.js';
 import { estimateTokens } from '../tokens.js';
@@ -15,20 +16,14 @@ export interface InferDeps {
   ledger: CostLedger;
   model: ModelPort;
   now: () => Date;
-  /** Per-tenant daily cap in USD. */
-  tenantDailyCapUsd: number;
+  /** Spend caps: tenant day and month, integration day, global day. */
+  caps: CapsConfig;
   /** How many times a rate-limited call is requeued with a delay before it goes to the DLQ. */
   maxRateLimitRequeues: number;
 }
 
 /** Micro-dollars as a readable dollar amount: `0.012`, `0.000123`. */
 const usd = (micro: number): string => String(Number((micro / 1e6).toFixed(6)));
-
-/** The ledger scopes one inference is charged to. */
-export function capScopes(tenant: string, now: Date, tenantDailyCapUsd: number): CapScope[] {
-  const day = now.toISOString().slice(0, 10);
-  return [{ key: `tenant#${tenant}#day#${day}`, capMicroUsd: toMicroUsd(tenantDailyCapUsd) }];
-}
 
 /**
  * Layers 2 and 3: choose the path from flags, build the prompt deterministically, pre-flight
@@ -81,13 +76,13 @@ async function aiPath(
   if (worstUsd > def.model.perInferenceCapUsd) {
     return refuse('COST_CAP_EXCEEDED', `Worst-case cost $${worstUsd.toFixed(6)} exceeds the per-inference cap $${def.model.perInferenceCapUsd}.`, {});
   }
-  const scopes = capScopes(envelope.tenant, deps.now(), deps.tenantDailyCapUsd);
+  const scopes = capScopes(deps.caps, envelope.tenant, def.name, deps.now());
   const reserved = await deps.ledger.reserve(scopes, toMicroUsd(worstUsd));
   if (!reserved.ok) {
     return refuse(
       'COST_CAP_EXCEEDED',
-      `Reserving the worst case $${worstUsd.toFixed(6)} would exceed cap ${reserved.refusedBy.key} ($${usd(reserved.refusedBy.capMicroUsd)}, spent $${usd(reserved.spentMicroUsd)}).`,
-      { refusedBy: reserved.refusedBy },
+      `Reserving the worst case $${worstUsd.toFixed(6)} would exceed the ${scopes.find((s) => s.key === reserved.refusedBy.key)?.kind ?? ''} cap ${reserved.refusedBy.key} ($${usd(reserved.refusedBy.capMicroUsd)}, spent $${usd(reserved.spentMicroUsd)}).`,
+      { refusedBy: reserved.refusedBy, caps: scopes },
     );
   }
 

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { toMicroUsd } from './cost.js';
+import type { CapScope } from './ports.js';
+
+/**
+ * Layer 3 spend caps: what one inference is charged against. Every model call reserves its worst
+ * case in all four scopes at once, and is refused (to the review queue) when any would pass its
+ * cap: the tenant's day and month, the integration's day, and a global daily ceiling that no
+ * combination of tenants and integrations can exceed.
+ */
+
+const usd = z.coerce.number().positive();
+
+/** The caps, in USD. */
+export const CapsConfigSchema = z.object({
+  tenantDailyUsd: usd,
+  tenantMonthlyUsd: usd,
+  integrationDailyUsd: usd,
+  globalDailyUsd: usd,
+});
+export type CapsConfig = z.infer<typeof CapsConfigSchema>;
+
+/** The defaults when nothing is configured: a small tenant, an integration, the whole deployment. */
+export const DEFAULT_CAPS: CapsConfig = { tenantDailyUsd: 5, tenantMonthlyUsd: 100, integrationDailyUsd: 50, globalDailyUsd: 200 };
+
+/** Which cap a scope is. */
+export type CapKind = 'tenant-day' | 'tenant-month' | 'integration-day' | 'global-day';
+
+/** A ledger scope with what it is, for messages and `seamwork cost`. */
+export interface LabelledScope extends CapScope {
+  kind: CapKind;
+}
+
+/**
+ * The ledger scopes one inference is charged to, keyed by UTC day and month:
+ * `tenant#<t>#day#<YYYY-MM-DD>`, `tenant#<t>#month#<YYYY-MM>`, `integration#<i>#day#<YYYY-MM-DD>`,
+ * `global#day#<YYYY-MM-DD>`.
+ */
+export function capScopes(caps: CapsConfig, tenant: string, integration: string, now: Date): LabelledScope[] {
+  if (tenant.includes('#') || integration.includes('#')) throw new RangeError('Tenant and integration names must not contain "#": it separates ledger key parts.');
+  const day = now.toISOString().slice(0, 10);
+  const month = day.slice(0, 7);
+  return [
+    { kind: 'tenant-day', key: `tenant#${tenant}#day#${day}`, capMicroUsd: toMicroUsd(caps.tenantDailyUsd) },
+    { kind: 'tenant-month', key: `tenant#${tenant}#month#${month}`, capMicroUsd: toMicroUsd(caps.tenantMonthlyUsd) },
+    { kind: 'integration-day', key: `integration#${integration}#day#${day}`, capMicroUsd: toMicroUsd(caps.integrationDailyUsd) },
+    { kind: 'global-day', key: `global#day#${day}`, capMicroUsd: toMicroUsd(caps.globalDailyUsd) },
+  ];
+}
