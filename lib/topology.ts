@@ -60,6 +60,15 @@ export const INGEST = {
   tables: ['dedupe', 'vault'] as TableName[],
 } as const;
 
+/** The scheduled sweeper: gives back cost reservations of invocations that died before reconciling. */
+export const SWEEPER = {
+  entry: 'lambdas/handlers/sweep.ts',
+  scheduleMinutes: 5,
+  timeoutSeconds: 60,
+  memoryMb: 256,
+  tables: ['ledger'] as TableName[],
+} as const;
+
 /** The queue stages, in pipeline order. */
 export const STAGE_SPECS: Record<QueueStage, StageSpec> = {
   validate: {

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SeamworkError } from '../core/errors.js';
-import type { CapScope, CostLedger, DedupeClaim, DedupeStore, DriftCount, DriftStore, Reservation, TokenVault } from '../core/ports.js';
+import type { CapScope, CostLedger, DedupeClaim, DedupeStore, DriftCount, DriftStore, ReleasedReservation, Reservation, ReservationHold, TokenVault } from '../core/ports.js';
 import { dynamoClient } from './clients.js';
 
 /**
@@ -67,11 +67,18 @@ export class DynamoDedupeStore implements DedupeStore {
  * The cost ledger: integer micro-dollars per scope, reserved with a conditional atomic ADD so
  * concurrent reservations can never overshoot a cap. Several scopes are reserved in order and
  * rolled back on refusal (no transactions: they are not available on every local emulator).
+ *
+ * A reservation with a hold is then recorded (`resv#<id>`, with its scopes, amount and expiry).
+ * Reconcile deletes that record conditionally and applies the difference; the sweeper
+ * ({@link releaseExpired}) deletes expired ones conditionally and gives their amount back. The
+ * conditional delete decides who owns the release, so the two can race safely: a reconcile that
+ * finds its record gone charges the actual cost in full. A crash between the scope ADDs and the
+ * record leaves the amount reserved until the day's scope rolls over — too high, never too low.
  */
 export class DynamoCostLedger implements CostLedger {
   constructor(private readonly table: string) {}
 
-  async reserve(scopes: CapScope[], microUsd: number) {
+  async reserve(scopes: CapScope[], microUsd: number, hold?: ReservationHold) {
     const done: CapScope[] = [];
     for (const scope of scopes) {
       const ok = await this.add(scope, microUsd, true);
@@ -81,13 +88,67 @@ export class DynamoCostLedger implements CostLedger {
       }
       done.push(scope);
     }
-    return { ok: true as const, reservation: { scopes, reservedMicroUsd: microUsd } };
+    if (hold) {
+      try {
+        await dynamoClient().send(new PutCommand({
+          TableName: this.table,
+          Item: {
+            pk: `resv#${hold.id}`, decisionId: hold.decisionId, integration: hold.integration, tenant: hold.tenant, reservedMicro: microUsd,
+            scopes: scopes.map((s) => ({ key: s.key, capMicroUsd: s.capMicroUsd })), createdAt: hold.now.toISOString(), expiresAt: epoch(hold.now) + hold.ttlSeconds,
+          },
+        }));
+      } catch (err) {
+        for (const d of done) await this.add(d, -microUsd, false).catch(() => undefined);
+        throw storeError('Recording a reservation failed', err);
+      }
+    }
+    return { ok: true as const, reservation: { scopes, reservedMicroUsd: microUsd, ...(hold ? { id: hold.id } : {}) } };
   }
 
   async reconcile(reservation: Reservation, actualMicroUsd: number): Promise<void> {
-    const delta = actualMicroUsd - reservation.reservedMicroUsd;
+    let delta = actualMicroUsd - reservation.reservedMicroUsd;
+    if (reservation.id !== undefined) {
+      const owned = await this.deleteHold(reservation.id);
+      // The sweeper released the whole reservation first: the actual cost is charged in full.
+      if (!owned) delta = actualMicroUsd;
+    }
     if (delta === 0) return;
     for (const scope of reservation.scopes) await this.add(scope, delta, false);
+  }
+
+  async releaseExpired(now: Date, limit = 25): Promise<ReleasedReservation[]> {
+    const released: ReleasedReservation[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await dynamoClient().send(new ScanCommand({
+        TableName: this.table,
+        FilterExpression: 'begins_with(pk, :p) AND expiresAt < :now',
+        ExpressionAttributeValues: { ':p': 'resv#', ':now': epoch(now) },
+        ExclusiveStartKey: start,
+      }));
+      for (const item of res.Items ?? []) {
+        if (released.length >= limit) return released;
+        const id = String(item.pk).slice('resv#'.length);
+        if (!(await this.deleteHold(id))) continue; // reconciled meanwhile
+        const amount = Number(item.reservedMicro);
+        const scopes = (item.scopes ?? []) as CapScope[];
+        for (const scope of scopes) await this.add(scope, -amount, false);
+        released.push({ id, decisionId: String(item.decisionId), reservedMicroUsd: amount, scopes: scopes.map((s) => s.key) });
+      }
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return released;
+  }
+
+  /** Deletes a reservation record if it is still there; true when this call deleted it. */
+  private async deleteHold(id: string): Promise<boolean> {
+    try {
+      await dynamoClient().send(new DeleteCommand({ TableName: this.table, Key: { pk: `resv#${id}` }, ConditionExpression: 'attribute_exists(pk)' }));
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw storeError(`Releasing reservation ${id} failed`, err);
+    }
   }
 
   /** Spent micro-dollars in one scope (for the CLI and tests). */

@@ -1,7 +1,7 @@
 import { auditKey, type AuditRecord } from './audit-record.js';
 import { AuditIntegrityError } from './errors.js';
 import { FLAG_OFF, type IntegrationFlag } from './flags.js';
-import type { ActionExecutor, ActionResult, AuditStore, CapScope, CostLedger, DriftCount, DriftStore, FlagSource, MetricsSink, QueueSender, Reservation, TokenVault } from './ports.js';
+import type { ActionExecutor, ActionResult, AuditStore, CapScope, CostLedger, DriftCount, DriftStore, FlagSource, MetricsSink, QueueSender, ReleasedReservation, Reservation, ReservationHold, TokenVault } from './ports.js';
 import type { ActionRequest } from './integration.js';
 
 /**
@@ -27,16 +27,33 @@ export class MemoryAuditStore implements AuditStore {
 /** A cost ledger in memory: check-and-add in one synchronous step, so it is atomic. */
 export class MemoryCostLedger implements CostLedger {
   readonly spent = new Map<string, number>();
-  async reserve(scopes: CapScope[], microUsd: number) {
+  readonly holds = new Map<string, { reservation: Reservation; hold: ReservationHold; expiresAt: number }>();
+  async reserve(scopes: CapScope[], microUsd: number, hold?: ReservationHold) {
     for (const s of scopes) {
       const cur = this.spent.get(s.key) ?? 0;
       if (cur + microUsd > s.capMicroUsd) return { ok: false as const, refusedBy: s, spentMicroUsd: cur };
     }
     for (const s of scopes) this.spent.set(s.key, (this.spent.get(s.key) ?? 0) + microUsd);
-    return { ok: true as const, reservation: { scopes, reservedMicroUsd: microUsd } };
+    const reservation: Reservation = { scopes, reservedMicroUsd: microUsd, ...(hold ? { id: hold.id } : {}) };
+    if (hold) this.holds.set(hold.id, { reservation, hold, expiresAt: hold.now.getTime() + hold.ttlSeconds * 1000 });
+    return { ok: true as const, reservation };
   }
   async reconcile(reservation: Reservation, actualMicroUsd: number): Promise<void> {
-    for (const s of reservation.scopes) this.spent.set(s.key, (this.spent.get(s.key) ?? 0) + actualMicroUsd - reservation.reservedMicroUsd);
+    // Released already by the sweeper (the whole reservation went back): charge the actual cost in full.
+    const released = reservation.id !== undefined && !this.holds.delete(reservation.id);
+    const delta = released ? actualMicroUsd : actualMicroUsd - reservation.reservedMicroUsd;
+    for (const s of reservation.scopes) this.spent.set(s.key, (this.spent.get(s.key) ?? 0) + delta);
+  }
+  async releaseExpired(now: Date, limit = 25): Promise<ReleasedReservation[]> {
+    const out: ReleasedReservation[] = [];
+    for (const [id, h] of this.holds) {
+      if (out.length >= limit) break;
+      if (h.expiresAt > now.getTime()) continue;
+      this.holds.delete(id);
+      for (const s of h.reservation.scopes) this.spent.set(s.key, (this.spent.get(s.key) ?? 0) - h.reservation.reservedMicroUsd);
+      out.push({ id, decisionId: h.hold.decisionId, reservedMicroUsd: h.reservation.reservedMicroUsd, scopes: h.reservation.scopes.map((s) => s.key) });
+    }
+    return out;
   }
 }
 

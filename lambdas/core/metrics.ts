@@ -44,6 +44,8 @@ export const METRICS = {
   TokensOut: 'TokensOut',
   /** Actual cost of model calls in integer micro-dollars (Count). */
   CostMicroUsd: 'CostMicroUsd',
+  /** A crashed invocation's cost reservation expired and was given back by the sweeper (Count). */
+  ReservationReleased: 'ReservationReleased',
   /** A call was refused before it was made because its worst case would pass a cap (Count). */
   CostCapRejected: 'CostCapRejected',
   /** The model's output did not match the output schema (Count). */
@@ -105,6 +107,7 @@ export const METRIC_UNITS: Record<MetricName, MetricUnitName> = {
   TokensOut: 'Count',
   CostMicroUsd: 'Count',
   CostCapRejected: 'Count',
+  ReservationReleased: 'Count',
   SchemaFailure: 'Count',
   QuoteRetracted: 'Count',
   Abstained: 'Count',

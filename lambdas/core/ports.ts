@@ -47,14 +47,41 @@ export interface CapScope {
 export interface Reservation {
   scopes: CapScope[];
   reservedMicroUsd: number;
+  /** Set when the reservation is recorded, so a crashed invocation's can expire and be released. */
+  id?: string;
+}
+
+/** What a reservation is for, and how long it may live unreconciled. */
+export interface ReservationHold {
+  /** Unique per attempt, e.g. `<decisionId>#<attempt>`. */
+  id: string;
+  decisionId: string;
+  integration: string;
+  tenant: string;
+  /** After this long without a reconcile the reservation is released by {@link CostLedger.releaseExpired}. */
+  ttlSeconds: number;
+  now: Date;
+}
+
+/** A reservation released because its invocation never reconciled it. */
+export interface ReleasedReservation {
+  id: string;
+  decisionId: string;
+  reservedMicroUsd: number;
+  scopes: string[];
 }
 
 /** Layer 3: the cost ledger. Reservations are atomic, worst case first (invariant 3). */
 export interface CostLedger {
-  /** Reserves `microUsd` in every scope or none; returns the scope that refused, if any. */
-  reserve(scopes: CapScope[], microUsd: number): Promise<{ ok: true; reservation: Reservation } | { ok: false; refusedBy: CapScope; spentMicroUsd: number }>;
+  /**
+   * Reserves `microUsd` in every scope or none; returns the scope that refused, if any. With a
+   * hold, the reservation is recorded so that it expires and is released if never reconciled.
+   */
+  reserve(scopes: CapScope[], microUsd: number, hold?: ReservationHold): Promise<{ ok: true; reservation: Reservation } | { ok: false; refusedBy: CapScope; spentMicroUsd: number }>;
   /** Replaces the reservation by the actual spend (releases the difference). */
   reconcile(reservation: Reservation, actualMicroUsd: number): Promise<void>;
+  /** Releases up to `limit` recorded reservations whose time ran out (crashed invocations). */
+  releaseExpired(now: Date, limit?: number): Promise<ReleasedReservation[]>;
 }
 
 /** Layer 7: flags, read through the AppConfig agent. */

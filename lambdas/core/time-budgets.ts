@@ -25,3 +25,9 @@ export const ACT_WORST_MS = MAX_ACTIONS_PER_DECISION * CONNECTOR_TIMEOUT_MS;
  * than a message can live, 4 days in a queue plus 14 in a DLQ, so a redrive finds them.
  */
 export const RETENTION_SECONDS = 21 * 24 * 3600;
+
+/**
+ * How long a cost reservation may stay unreconciled before the sweeper gives it back: longer than
+ * the infer stage's timeout (240 s), so only a crashed or timed-out invocation's expires.
+ */
+export const RESERVATION_TTL_SECONDS = 600;

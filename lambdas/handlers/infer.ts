@@ -1,5 +1,6 @@
 import { makeStageHandler } from '../aws/sqs-stage-handler.js';
 import { inferStage } from '../core/stages/infer.js';
+import { RESERVATION_TTL_SECONDS } from '../core/time-budgets.js';
 
 /** Layers 2 and 3 Lambda: path, prompt, cost caps, the model call. */
 export const handler = makeStageHandler('infer', (w) => (envelope) =>
@@ -11,5 +12,6 @@ export const handler = makeStageHandler('infer', (w) => (envelope) =>
     now: () => new Date(),
     caps: w.config.caps,
     maxRateLimitRequeues: 5,
+    reservationTtlSeconds: RESERVATION_TTL_SECONDS,
   }),
 );

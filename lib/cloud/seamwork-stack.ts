@@ -3,6 +3,8 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -11,7 +13,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV, PARKING_QUEUES, QUEUE_STAGES, REVIEW_QUEUE, type ParkingQueue, type StageName } from '../../lambdas/core/config-keys.js';
-import { BUCKETS, FLAGS, INGEST, REVIEW_SPEC, QUEUES, STAGE_SPECS, TABLES, isParkingQueue, type QueueName, type TableName } from '../topology.js';
+import { BUCKETS, FLAGS, INGEST, REVIEW_SPEC, QUEUES, STAGE_SPECS, SWEEPER, TABLES, isParkingQueue, type QueueName, type TableName } from '../topology.js';
 import { Alarms } from './alarms.js';
 import { AuditBucket } from './audit-bucket.js';
 import { FLAGS_URL, Flags, appConfigExtensionLayer } from './flags.js';
@@ -134,6 +136,8 @@ export class SeamworkStack extends Stack {
   public readonly accessLogs: logs.LogGroup;
   /** The ingest function. */
   public readonly ingest: SeamworkFunction;
+  /** The scheduled sweeper that releases expired cost reservations. */
+  public readonly sweeper: SeamworkFunction;
   /** One construct per queue stage. */
   public readonly stages: Record<(typeof QUEUE_STAGES)[number], StageFunction>;
   /** Every topology queue with its DLQ, by queue name (the stage queues and the review queue). */
@@ -262,6 +266,27 @@ export class SeamworkStack extends Stack {
         ...bucketEnv,
         [ENV.MAX_BODY_BYTES]: String(INGEST.maxBodyBytes),
       },
+    });
+
+    // The sweeper: every few minutes, gives back cost reservations of invocations that died
+    // before reconciling. It reaches the ledger table and nothing else.
+    this.sweeper = new SeamworkFunction(this, 'Sweeper', {
+      stage: 'sweep',
+      entry: SWEEPER.entry,
+      timeoutSeconds: SWEEPER.timeoutSeconds,
+      memoryMb: SWEEPER.memoryMb,
+      logRetention,
+      environment: { ...bucketEnv, [TABLES.ledger.envKey]: this.tables.ledger.tableName },
+    });
+    this.sweeper.role.addToPolicy(new iam.PolicyStatement({
+      sid: 'ReleaseExpiredReservations',
+      actions: ['dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
+      resources: [this.tables.ledger.tableArn],
+    }));
+    new events.Rule(this, 'SweeperSchedule', {
+      description: 'Seamwork: release cost reservations of crashed invocations',
+      schedule: events.Schedule.rate(Duration.minutes(SWEEPER.scheduleMinutes)),
+      targets: [new eventsTargets.LambdaFunction(this.sweeper.fn, { retryAttempts: 0 })],
     });
 
     // ── Wiring: what each function may reach, straight from the topology ────────────────

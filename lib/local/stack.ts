@@ -48,6 +48,8 @@ export interface LocalStack {
   env: Record<string, string>;
   /** Resolves when every stage queue is empty and every poller idle (or throws after the timeout). */
   drain(timeoutMs?: number): Promise<void>;
+  /** Runs the reservation sweeper once (it also runs every 30 s), as the schedule does in AWS. */
+  sweep(): Promise<{ released: number }>;
   /** Poller counters per stage since start: invocations, messages left for redelivery, handler errors. */
   pollerStats(): Record<QueueStage, { invocations: number; failed: number; handlerErrors: number }>;
   /** Messages waiting in a queue or its DLQ. */
@@ -99,6 +101,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   resetClients();
 
   const ingest = (await import('../../lambdas/handlers/ingest.js')).handler;
+  const sweep = (await import('../../lambdas/handlers/sweep.js')).handler;
+  // The schedule's stand-in; a failed sweep is retried at the next tick, as in AWS.
+  const sweeper = setInterval(() => void sweep().catch((err: unknown) => console.error('[seamwork-sweep] failed:', err)), 30_000);
+  sweeper.unref();
   const handlers: Record<QueueStage, (e: SQSEvent, c: Context) => Promise<unknown>> = {
     validate: (await import('../../lambdas/handlers/validate.js')).handler,
     infer: (await import('../../lambdas/handlers/infer.js')).handler,
@@ -153,7 +159,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   return {
     apiUrl: api.url,
     webhookUrl: (integration) => `${api.url}/webhooks/${integration}`,
-    emulators, model, connectors, flags, env, drain, depth,
+    emulators, model, connectors, flags, env, drain, depth, sweep,
     pollerStats: () => {
       const out = Object.fromEntries(QUEUE_STAGES.map((s) => [s, { invocations: 0, failed: 0, handlerErrors: 0 }])) as ReturnType<LocalStack['pollerStats']>;
       pollers.forEach((p, i) => {
@@ -169,6 +175,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       await sqs.send(new SendMessageCommand({ QueueUrl: emulators.queueUrls[queue].url, MessageBody: JSON.stringify(body) }));
     },
     stop: async () => {
+      clearInterval(sweeper);
       await api.stop();
       await Promise.all(pollers.map((p) => p.stop()));
       sqs.destroy();

@@ -4,7 +4,7 @@ import { ENV, QUEUE_STAGES, REVIEW_QUEUE, STAGES } from '../../lambdas/core/conf
 import { FLAG_OFF, FlagsDocumentSchema } from '../../lambdas/core/flags.js';
 
 import { FLAGS_URL, INITIAL_INTEGRATIONS } from '../../lib/cloud/flags.js';
-import { BUCKETS, FLAGS, INGEST, QUEUES, REVIEW_SPEC, STAGE_SPECS, TABLES, queueSettings, type QueueName } from '../../lib/topology.js';
+import { BUCKETS, FLAGS, INGEST, QUEUES, REVIEW_SPEC, STAGE_SPECS, SWEEPER, TABLES, queueSettings, type QueueName } from '../../lib/topology.js';
 import { logicalId, synthSeamwork } from './synth.js';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
@@ -391,6 +391,22 @@ describe('SeamworkStack flags and alarms', () => {
     const rule = JSON.stringify(resources[logicalId(stack, stack.alarms.rollbackAlarm)].Properties.AlarmRule);
     expect(rule).not.toContain(logicalId(stack, stack.alarms.quarantineAlarm!));
     expect(rule).not.toContain(logicalId(stack, stack.alarms.migrationExpiredAlarm));
+  });
+
+  it('runs the reservation sweeper on a schedule, with access to the ledger table only', () => {
+    const { stack } = built;
+    built.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: `rate(${SWEEPER.scheduleMinutes} minutes)`,
+      Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack, stack.sweeper.fn), 'Arn'] } })]),
+    });
+    const policies = ofType('AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(logicalId(stack, stack.sweeper.role)));
+    const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
+    const actions = statements.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
+    expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:UpdateItem']);
+    expect(actions.some((a) => a.startsWith('sqs:') || a.startsWith('s3:') || a.startsWith('secretsmanager:'))).toBe(false);
+    for (const st of statements.filter((x) => JSON.stringify(x.Action).includes('dynamodb:'))) {
+      expect(JSON.stringify(st.Resource)).toContain(logicalId(stack, stack.tables.ledger));
+    }
   });
 
   it('denies any put to the audit bucket that is not a conditional If-None-Match write', () => {

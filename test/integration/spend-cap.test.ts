@@ -86,6 +86,17 @@ describe(`${CALLS} concurrent inferences against a cap that allows only some`, (
     for (const scope of scopes) expect(await ledger.spent(scope.key), scope.kind).toBe(actual);
   });
 
+  it('gives a crashed invocation\'s reservation back through the scheduled sweeper, so the budget is not held hostage', async () => {
+    // Scopes of their own (another tenant and integration), so the cap spent above does not interfere.
+    const scopes = capScopes(CAPS, `crash-${tenant}`, 'sweep-test', new Date());
+    // An invocation reserves its worst case, then dies (a timeout) before reconciling.
+    const r = await ledger.reserve(scopes, 5_000, { id: `crashed-${tenant}`, decisionId: 'dec_crashed', integration: 'sweep-test', tenant, ttlSeconds: 0, now: new Date(Date.now() - 1000) });
+    expect(r.ok).toBe(true);
+    for (const scope of scopes.filter((x) => x.kind !== 'global-day')) expect(await ledger.spent(scope.key), scope.kind).toBe(5_000);
+    expect(await stack.sweep()).toEqual({ released: 1 });
+    for (const scope of scopes.filter((x) => x.kind !== 'global-day')) expect(await ledger.spent(scope.key), scope.kind).toBe(0);
+  });
+
   it('puts every refused inference in the review queue with the cap that refused it', async () => {
     const refused = (await Promise.all(results.map((r) => audit.listDecision(supportTriage.name, r.decisionId).then(summariseDecision)))).filter((s) => s.code === 'COST_CAP_EXCEEDED');
     expect(await stack.depth('review')).toBe(refused.length);

@@ -45,6 +45,53 @@ describe('AWS adapters under concurrency', () => {
     expect(await ledger.spent(scope.key)).toBe(1_234);
   });
 
+  describe('reservations of crashed invocations', () => {
+    const hold = (id: string, now: Date, ttlSeconds = 60) => ({ id, decisionId: `dec_${id}`, integration: 'support-triage', tenant: 't', ttlSeconds, now });
+    const t0 = new Date('2026-11-25T10:00:00Z');
+
+    it('are given back once expired, and only then', async () => {
+      const ledger = new DynamoCostLedger(emulators.tables.ledger);
+      const scopes = [{ key: 'tenant#crash#day#2026-11-25', capMicroUsd: 10_000 }, { key: 'global#crash#day#2026-11-25', capMicroUsd: 50_000 }];
+      const r = await ledger.reserve(scopes, 6_000, hold('crash-1', t0));
+      expect(r.ok).toBe(true);
+      expect(await ledger.releaseExpired(new Date(t0.getTime() + 30_000))).toEqual([]);
+      // The invocation died: after its time-to-live the sweeper releases the reservation in every scope.
+      const released = await ledger.releaseExpired(new Date(t0.getTime() + 61_000));
+      expect(released).toEqual([{ id: 'crash-1', decisionId: 'dec_crash-1', reservedMicroUsd: 6_000, scopes: scopes.map((s) => s.key) }]);
+      for (const s of scopes) expect(await ledger.spent(s.key)).toBe(0);
+      // The budget is usable again.
+      expect((await ledger.reserve(scopes, 9_000)).ok).toBe(true);
+    });
+
+    it('are never released twice, and a reconcile that lost the race charges the actual cost in full', async () => {
+      const ledger = new DynamoCostLedger(emulators.tables.ledger);
+      const scope = { key: 'tenant#race2#day#2026-11-25', capMicroUsd: 100_000 };
+      const reservations = [];
+      for (let i = 0; i < 10; i++) {
+        const r = await ledger.reserve([scope], 5_000, hold(`race2-${i}`, t0, 1));
+        if (!r.ok) throw new Error('expected a reservation');
+        reservations.push(r.reservation);
+      }
+      // Two sweepers and ten late reconciles (each billed 1,000) all at once.
+      const later = new Date(t0.getTime() + 5_000);
+      const [[a, b]] = await Promise.all([Promise.all([ledger.releaseExpired(later), ledger.releaseExpired(later)]), ...reservations.map((r) => ledger.reconcile(r, 1_000))]);
+      const ids = [...a, ...b].map((x) => x.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      // Whoever won each race, the ledger ends at exactly the actual spend.
+      expect(await ledger.spent(scope.key)).toBe(10 * 1_000);
+    });
+
+    it('once reconciled, are not released by the sweeper', async () => {
+      const ledger = new DynamoCostLedger(emulators.tables.ledger);
+      const scope = { key: 'tenant#done#day#2026-11-25', capMicroUsd: 10_000 };
+      const r = await ledger.reserve([scope], 4_000, hold('done-1', t0, 1));
+      if (!r.ok) throw new Error('expected a reservation');
+      await ledger.reconcile(r.reservation, 1_500);
+      expect(await ledger.releaseExpired(new Date(t0.getTime() + 60_000))).toEqual([]);
+      expect(await ledger.spent(scope.key)).toBe(1_500);
+    });
+  });
+
   it('lets exactly one of many simultaneous claims of a vendor event win', async () => {
     const dedupe = new DynamoDedupeStore(emulators.tables.dedupe);
     const now = new Date();

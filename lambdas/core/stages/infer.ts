@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { actualCostUsd, toMicroUsd, worstCaseCostUsd } from '../cost.js';
 import { ModelRateLimited, toSeamworkError } from '../errors.js';
 import type { Envelope, UsageRecord } from '../envelope.js';
 import type { IntegrationDefinition, SourceDocument } from '../integration.js';
 import { capScopes, type CapsConfig } from '../caps.js';
+import { RESERVATION_TTL_SECONDS } from '../time-budgets.js';
 import type { CostLedger, FlagSource, ModelPort, ModelResult } from '../ports.js';
 import { buildPrompt } from '../prompt.js';
 import { choosePath } from '../routing.js';
@@ -20,6 +22,11 @@ export interface InferDeps {
   caps: CapsConfig;
   /** How many times a rate-limited call is requeued with a delay before it goes to the DLQ. */
   maxRateLimitRequeues: number;
+  /**
+   * How long a reservation may stay unreconciled before the sweeper releases it (a crashed
+   * invocation): longer than the stage's timeout. @default RESERVATION_TTL_SECONDS
+   */
+  reservationTtlSeconds?: number;
 }
 
 /** Micro-dollars as a readable dollar amount: `0.012`, `0.000123`. */
@@ -77,7 +84,10 @@ async function aiPath(
     return refuse('COST_CAP_EXCEEDED', `Worst-case cost $${worstUsd.toFixed(6)} exceeds the per-inference cap $${def.model.perInferenceCapUsd}.`, {});
   }
   const scopes = capScopes(deps.caps, envelope.tenant, def.name, deps.now());
-  const reserved = await deps.ledger.reserve(scopes, toMicroUsd(worstUsd));
+  const reserved = await deps.ledger.reserve(scopes, toMicroUsd(worstUsd), {
+    id: `${envelope.decisionId}#${envelope.requeues ?? 0}#${randomUUID().slice(0, 8)}`, decisionId: envelope.decisionId, integration: def.name, tenant: envelope.tenant,
+    ttlSeconds: deps.reservationTtlSeconds ?? RESERVATION_TTL_SECONDS, now: deps.now(),
+  });
   if (!reserved.ok) {
     return refuse(
       'COST_CAP_EXCEEDED',
