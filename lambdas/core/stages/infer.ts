@@ -133,7 +133,8 @@ async function aiPath(
     envelope: { ...routed, aiDecision, usage },
     audit: {
       kind: 'inferred',
-      data: { route: routeData, prompt: promptData, preflight, model: deps.model.id, response: result, usage, baselineDecision },
+      // The cap decision: which caps were checked and what was reserved against them.
+      data: { route: routeData, prompt: promptData, preflight, caps: { scopes, reservedMicroUsd: reserved.reservation.reservedMicroUsd, reservation: reserved.reservation.id ?? null }, model: deps.model.id, response: result, usage, baselineDecision },
     },
   };
 }
