@@ -79,6 +79,12 @@ export interface Envelope {
   requeues?: number;
   /** Dry run (eval, replay): act records the actions instead of executing them. */
   dryRun?: boolean;
+  /**
+   * A one-off cap override granted by a person working the review queue (`seamwork review
+   * approve`): for this decision's next inference only, every cap (per inference and each ledger
+   * scope) is raised by `extraUsd`. Recorded in the audit log with the decision it was used for.
+   */
+  capOverride?: { approvedBy: string; at: string; reason: string; extraUsd: number };
 }
 
 /** A message parked in a DLQ, the review queue or quarantine: the envelope plus why. */

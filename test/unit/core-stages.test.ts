@@ -248,3 +248,21 @@ describe('metricsOf', () => {
     ]);
   });
 });
+
+describe('inferStage with a one-off cap override from the review queue', () => {
+  const flags = new StaticFlagSource({ [def.name]: { enabled: true, rolloutPercent: 100, mode: 'live' } });
+  const caps = { tenantDailyUsd: 0.001, tenantMonthlyUsd: 100, integrationDailyUsd: 100, globalDailyUsd: 100 };
+  const e = envelope({ stage: 'infer', input: { requesterId: '1', ticketId: '1' }, documents: docs });
+
+  it('refuses without it, calls with it, audits who allowed it, and does not carry it on', async () => {
+    const model = new FixedModel(good);
+    const base = { integration: () => def, ledger: new MemoryCostLedger(), now, caps, maxRateLimitRequeues: 0, model, flags };
+    expect((await inferStage(e, base)).kind).toBe('review');
+    const override = { approvedBy: 'ana', at: now().toISOString(), reason: 'customer escalation', extraUsd: 0.05 };
+    const out = await inferStage({ ...e, capOverride: override }, base);
+    expect(model.calls).toBe(1);
+    expect(out.kind).toBe('forward');
+    expect(out.audit.data.caps).toMatchObject({ override });
+    expect(out.kind === 'forward' && out.envelope.capOverride).toBeUndefined();
+  });
+});

@@ -80,10 +80,14 @@ async function aiPath(
       ? { kind: 'forward', to: 'verify', envelope: routed, audit: { kind: 'inferred', data: { route: routeData, prompt: promptData, preflight, shadowRefused: { code, reason }, ...extra } } }
       : { kind: 'review', envelope: routed, code, reason, audit: { kind: 'cost_refused', data: { route: routeData, prompt: promptData, preflight, ...extra } } };
 
-  if (worstUsd > def.model.perInferenceCapUsd) {
-    return refuse('COST_CAP_EXCEEDED', `Worst-case cost $${worstUsd.toFixed(6)} exceeds the per-inference cap $${def.model.perInferenceCapUsd}.`, {});
+  // A person's one-off override (from the review queue) raises every cap by its amount, once.
+  const override = envelope.capOverride;
+  const extraMicro = override ? toMicroUsd(override.extraUsd) : 0;
+  const perInferenceCapUsd = def.model.perInferenceCapUsd + (override?.extraUsd ?? 0);
+  if (worstUsd > perInferenceCapUsd) {
+    return refuse('COST_CAP_EXCEEDED', `Worst-case cost $${worstUsd.toFixed(6)} exceeds the per-inference cap $${perInferenceCapUsd}${override ? ` (with ${override.approvedBy}'s override of $${override.extraUsd})` : ''}.`, override ? { capOverride: override } : {});
   }
-  const scopes = capScopes(deps.caps, envelope.tenant, def.name, deps.now());
+  const scopes = capScopes(deps.caps, envelope.tenant, def.name, deps.now()).map((s) => ({ ...s, capMicroUsd: s.capMicroUsd + extraMicro }));
   const reserved = await deps.ledger.reserve(scopes, toMicroUsd(worstUsd), {
     id: `${envelope.decisionId}#${envelope.requeues ?? 0}#${randomUUID().slice(0, 8)}`, decisionId: envelope.decisionId, integration: def.name, tenant: envelope.tenant,
     ttlSeconds: deps.reservationTtlSeconds ?? RESERVATION_TTL_SECONDS, now: deps.now(),
@@ -92,7 +96,7 @@ async function aiPath(
     return refuse(
       'COST_CAP_EXCEEDED',
       `Reserving the worst case $${worstUsd.toFixed(6)} would exceed the ${scopes.find((s) => s.key === reserved.refusedBy.key)?.kind ?? ''} cap ${reserved.refusedBy.key} ($${usd(reserved.refusedBy.capMicroUsd)}, spent $${usd(reserved.spentMicroUsd)}).`,
-      { refusedBy: reserved.refusedBy, caps: scopes },
+      { refusedBy: reserved.refusedBy, caps: scopes, ...(override ? { capOverride: override } : {}) },
     );
   }
 
@@ -127,14 +131,15 @@ async function aiPath(
     reservedUsd: worstUsd,
   };
   const aiDecision = (result.toolInput ?? { __unparsed: result.text ?? null }) as Record<string, unknown>;
+  const { capOverride: _used, ...onward } = routed;
   return {
     kind: 'forward',
     to: 'verify',
-    envelope: { ...routed, aiDecision, usage },
+    envelope: { ...onward, aiDecision, usage },
     audit: {
       kind: 'inferred',
       // The cap decision: which caps were checked and what was reserved against them.
-      data: { route: routeData, prompt: promptData, preflight, caps: { scopes, reservedMicroUsd: reserved.reservation.reservedMicroUsd, reservation: reserved.reservation.id ?? null }, model: deps.model.id, response: result, usage, baselineDecision },
+      data: { route: routeData, prompt: promptData, preflight, caps: { scopes, reservedMicroUsd: reserved.reservation.reservedMicroUsd, reservation: reserved.reservation.id ?? null, override: override ?? null }, model: deps.model.id, response: result, usage, baselineDecision },
     },
   };
 }
