@@ -6,10 +6,13 @@
 
 /** One model call attempt. */
 export const MODEL_CALL_TIMEOUT_MS = 20_000;
-/** Retries after the first attempt, by the SDK (the one retry loop): 429/529/5xx/timeouts. */
-export const MODEL_MAX_RETRIES = 2;
-/** The longest wait the SDK honours between attempts (retry-after above this falls back to its backoff). */
-export const MODEL_MAX_RETRY_WAIT_MS = 60_000;
+/** Retries after the first attempt, by Seamwork's one retry loop (lambdas/core/retry.ts): 529/5xx/timeouts. */
+export const MODEL_MAX_RETRIES = 3;
+/** Full-jitter backoff base and ceiling between attempts. */
+export const MODEL_RETRY_BASE_MS = 1_000;
+export const MODEL_RETRY_CAP_MS = 20_000;
+/** The longest wait honoured between attempts (a longer retry-after is capped to it). */
+export const MODEL_MAX_RETRY_WAIT_MS = 30_000;
 /** One connector request. */
 export const CONNECTOR_TIMEOUT_MS = 10_000;
 /** Most actions one decision may request. */

@@ -2,7 +2,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import { ModelRateLimited, ModelUnavailable, SeamworkError } from '../core/errors.js';
 import type { ModelPort, ModelResult } from '../core/ports.js';
 import type { BuiltPrompt } from '../core/prompt.js';
-import { MODEL_CALL_TIMEOUT_MS, MODEL_MAX_RETRIES } from '../core/time-budgets.js';
+import { withRetries, type RetryVerdict } from '../core/retry.js';
+import { MODEL_CALL_TIMEOUT_MS, MODEL_MAX_RETRIES, MODEL_MAX_RETRY_WAIT_MS, MODEL_RETRY_BASE_MS, MODEL_RETRY_CAP_MS } from '../core/time-budgets.js';
 
 /** Options of the Anthropic model adapter. */
 export interface AnthropicModelOptions {
@@ -10,20 +11,25 @@ export interface AnthropicModelOptions {
   apiKey?: string | (() => Promise<string>);
   /** Defaults to ANTHROPIC_BASE_URL (the local reference model) or the real API. */
   baseURL?: string;
-  /** The one retry loop for 5xx/529/timeouts: the SDK's, with backoff. @default MODEL_MAX_RETRIES */
+  /** Retries of Seamwork's one loop for 529/5xx/timeouts (the SDK's own are off). @default MODEL_MAX_RETRIES */
   maxRetries?: number;
+  /** Injected for tests: the wait between attempts. */
+  sleep?: (ms: number) => Promise<void>;
   /** Per-attempt timeout. @default MODEL_CALL_TIMEOUT_MS */
   timeoutMs?: number;
 }
 
 /**
- * Layer 3 model adapter over the real `@anthropic-ai/sdk`. Retries are the SDK's own (bounded,
- * exponential, honouring retry-after), so Seamwork does not multiply them; what is left after
- * that budget becomes a Seamwork error: 429 → ModelRateLimited (requeued with a delay),
- * anything else → ModelUnavailable (DLQ with the reason).
+ * Layer 3 model adapter over the real `@anthropic-ai/sdk`. The SDK's retries are off and one
+ * loop retries instead (lambdas/core/retry.ts: full jitter, retry-after honoured), so the two
+ * never multiply: 529/5xx/timeouts/connection errors are retried, 429 is not (it becomes
+ * ModelRateLimited at once and infer requeues the message with a delay), other 4xx fail at once.
+ * What is left after the budget becomes ModelUnavailable (DLQ with the reason).
  */
 export class AnthropicModel implements ModelPort {
   readonly id: string;
+  /** Retries made by this adapter since it was created (tests and metrics). */
+  retries = 0;
   private client?: Promise<Anthropic>;
   private readonly baseURL?: string;
 
@@ -36,7 +42,7 @@ export class AnthropicModel implements ModelPort {
     const key = this.options.apiKey ?? process.env.ANTHROPIC_API_KEY;
     const apiKey = typeof key === 'function' ? await key() : key;
     if (!apiKey) throw new ModelUnavailable('No model API key: set ANTHROPIC_API_KEY, or anthropicApiKey in the secrets document.');
-    return new Anthropic({ apiKey, baseURL: this.baseURL, maxRetries: this.options.maxRetries ?? MODEL_MAX_RETRIES, timeout: this.options.timeoutMs ?? MODEL_CALL_TIMEOUT_MS });
+    return new Anthropic({ apiKey, baseURL: this.baseURL, maxRetries: 0, timeout: this.options.timeoutMs ?? MODEL_CALL_TIMEOUT_MS });
   }
 
   async invoke(prompt: BuiltPrompt): Promise<ModelResult> {
@@ -48,7 +54,11 @@ export class AnthropicModel implements ModelPort {
         throw err;
       });
       const client = await this.client;
-      message = await client.messages.create(prompt.request as unknown as Anthropic.MessageCreateParamsNonStreaming);
+      message = await withRetries(() => client.messages.create(prompt.request as unknown as Anthropic.MessageCreateParamsNonStreaming), {
+        retries: this.options.maxRetries ?? MODEL_MAX_RETRIES, baseMs: MODEL_RETRY_BASE_MS, capMs: MODEL_RETRY_CAP_MS, maxRetryAfterMs: MODEL_MAX_RETRY_WAIT_MS,
+        classify: classifyModelError, sleep: this.options.sleep,
+        onRetry: () => (this.retries += 1),
+      });
     } catch (err) {
       throw toModelError(err);
     }
@@ -70,12 +80,22 @@ export class AnthropicModel implements ModelPort {
   }
 }
 
+/** Which SDK failures the one loop retries: 529, 5xx, timeouts and dropped connections — never 429 or another 4xx. */
+export function classifyModelError(err: unknown): RetryVerdict {
+  if (err instanceof Anthropic.APIConnectionError) return { retry: true }; // includes timeouts
+  if (err instanceof Anthropic.APIError && typeof err.status === 'number' && err.status >= 500) {
+    const after = Number(err.headers?.get?.('retry-after'));
+    return { retry: true, ...(Number.isFinite(after) && after > 0 ? { retryAfterMs: after * 1000 } : {}) };
+  }
+  return { retry: false };
+}
+
 /** Maps SDK errors to Seamwork's retry semantics. */
 export function toModelError(err: unknown): SeamworkError {
   if (err instanceof SeamworkError) return err;
   if (err instanceof Anthropic.RateLimitError) {
     const header = Number(err.headers?.get?.('retry-after'));
-    return new ModelRateLimited(`The model rate-limited the call after the retry budget: ${err.message}`, Number.isFinite(header) && header > 0 ? header : 10, { cause: err });
+    return new ModelRateLimited(`The model rate-limited the call: ${err.message}`, Number.isFinite(header) && header > 0 ? header : 10, { cause: err });
   }
   if (err instanceof Anthropic.APIError) {
     return new ModelUnavailable(`The model call failed after the retry budget (status ${err.status ?? 'none'}): ${err.message}`, { cause: err, detail: { status: err.status ?? null } });
