@@ -36,6 +36,9 @@ const USAGE = `seamwork — the seams between a vendor's webhook and the action 
   dlq redrive [--queue Q] [--integration I] [--id D]... [--dry-run]
                                                    re-validate against today's contract and replay what
                                                    passes; the rest stays parked with the new reason
+  cost [--days 30] [--tenant T] [--integration I] [--html FILE] [--table LEDGER_TABLE]
+                                                   spend per tenant, integration and day against the caps,
+                                                   a chart of the window, reservations outstanding
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -98,6 +101,11 @@ async function main(argv: string[]): Promise<number> {
       const { dlqCommand } = await import('../lib/cli/dlq.js');
       const { UsageError } = await import('../lib/cli/contracts.js');
       return dlqCommand(rest).catch((err: unknown) => (err instanceof UsageError ? usage(err.message) : Promise.reject(err)));
+    }
+    case 'cost': {
+      const { costCommand } = await import('../lib/cli/cost.js');
+      const { UsageError } = await import('../lib/cli/contracts.js');
+      return costCommand(rest).catch((err: unknown) => (err instanceof UsageError ? usage(err.message) : Promise.reject(err)));
     }
     case 'flags': {
       const { flagsCommand } = await import('../lib/cli/flags.js');
