@@ -84,7 +84,7 @@ export const STAGE_SPECS: Record<QueueStage, StageSpec> = {
   },
   verify: {
     stage: 'verify', entry: 'lambdas/handlers/verify.ts', visibilityTimeoutSeconds: 120, maxReceiveCount: 3,
-    timeoutSeconds: 20, batchSize: 10, memoryMb: 512, sendsTo: ['act', REVIEW_QUEUE], tables: [],
+    timeoutSeconds: 20, batchSize: 10, memoryMb: 512, sendsTo: ['act', REVIEW_QUEUE], tables: ['ledger'],
     readsFlags: false, callsModel: false, callsConnectors: false,
   },
   act: {

@@ -3,6 +3,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, Updat
 import { SeamworkError } from '../core/errors.js';
 import type { CapScope, CostLedger, DedupeClaim, DedupeStore, DriftCount, DriftStore, ReleasedReservation, Reservation, ReservationHold, TokenVault } from '../core/ports.js';
 import { dynamoClient } from './clients.js';
+import type { BreakerCounts, BreakerSignal, BreakerStore } from '../core/breaker.js';
 
 /**
  * DynamoDB adapters. TTL (`expiresAt`, epoch seconds) only cleans up: expiry is always compared
@@ -260,4 +261,60 @@ export class DynamoDriftStore implements DriftStore {
     } while (start);
     return out;
   }
+}
+
+/**
+ * Circuit breaker counts in the ledger table: `breaker#<integration>#w#<window>` with atomic ADDs
+ * (calls, modelErrors, qualityFailures), and `breaker#<integration>#open` with `until` (epoch ms)
+ * and the reason, written only when not already open so one opening is counted once.
+ */
+export class DynamoBreakerStore implements BreakerStore {
+  constructor(private readonly table: string) {}
+
+  async add(integration: string, window: number, signal: BreakerSignal, ttlSeconds: number): Promise<BreakerCounts> {
+    const field = signal === 'call' ? 'calls' : signal === 'model_error' ? 'modelErrors' : 'qualityFailures';
+    try {
+      const res = await dynamoClient().send(new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: `breaker#${integration}#w#${window}` },
+        UpdateExpression: 'ADD #f :one SET expiresAt = if_not_exists(expiresAt, :exp)',
+        ExpressionAttributeNames: { '#f': field },
+        ExpressionAttributeValues: { ':one': 1, ':exp': Math.floor(Date.now() / 1000) + ttlSeconds },
+        ReturnValues: 'ALL_NEW',
+      }));
+      return countsOf(res.Attributes);
+    } catch (err) {
+      throw storeError('Recording a breaker signal failed', err);
+    }
+  }
+
+  async counts(integration: string, window: number): Promise<BreakerCounts> {
+    const res = await dynamoClient().send(new GetCommand({ TableName: this.table, Key: { pk: `breaker#${integration}#w#${window}` } }));
+    return countsOf(res.Item);
+  }
+
+  async openUntil(integration: string): Promise<{ until: number; reason: string } | undefined> {
+    const res = await dynamoClient().send(new GetCommand({ TableName: this.table, Key: { pk: `breaker#${integration}#open` } }));
+    return res.Item ? { until: Number(res.Item.until), reason: String(res.Item.reason) } : undefined;
+  }
+
+  async open(integration: string, until: number, reason: string): Promise<boolean> {
+    try {
+      await dynamoClient().send(new PutCommand({
+        TableName: this.table,
+        Item: { pk: `breaker#${integration}#open`, until, reason, openedAt: new Date().toISOString(), expiresAt: Math.floor(until / 1000) + 86_400 },
+        ConditionExpression: 'attribute_not_exists(pk) OR #until < :now',
+        ExpressionAttributeNames: { '#until': 'until' },
+        ExpressionAttributeValues: { ':now': Date.now() },
+      }));
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw storeError('Opening the breaker failed', err);
+    }
+  }
+}
+
+function countsOf(item: Record<string, unknown> | undefined): BreakerCounts {
+  return { calls: Number(item?.calls ?? 0), modelErrors: Number(item?.modelErrors ?? 0), qualityFailures: Number(item?.qualityFailures ?? 0) };
 }

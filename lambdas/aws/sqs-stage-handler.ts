@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { QueueStage } from '../core/config-keys.js';
 import type { Envelope } from '../core/envelope.js';
+import type { MetricsSink } from '../core/ports.js';
 import { runStage } from '../core/stage-runner.js';
 import type { StageOutcome } from '../core/stages/types.js';
 import { PowertoolsMetricsSink } from './metrics.js';
@@ -13,7 +14,7 @@ import { Wiring } from './wiring.js';
  * run through the stage runner; retryable failures become batch item failures (SQS redelivers,
  * then redrives to the DLQ); everything else is done. Logs carry ids and codes, never payloads.
  */
-export function makeStageHandler(stage: QueueStage, build: (w: Wiring) => (e: Envelope) => Promise<StageOutcome>) {
+export function makeStageHandler(stage: QueueStage, build: (w: Wiring, metrics: MetricsSink) => (e: Envelope) => Promise<StageOutcome>) {
   let wiring: Wiring | undefined;
   let sink: PowertoolsMetricsSink | undefined;
   const logger = new Logger({ serviceName: 'seamwork', persistentKeys: { stage } });
@@ -22,7 +23,7 @@ export function makeStageHandler(stage: QueueStage, build: (w: Wiring) => (e: En
     wiring ??= new Wiring();
     wiring.registerContext(context);
     sink ??= new PowertoolsMetricsSink(stage, wiring.config.metricsFile);
-    const fn = build(wiring);
+    const fn = build(wiring, sink);
     const failures: SQSBatchResponse['batchItemFailures'] = [];
     for (const record of event.Records) {
       const attempt = Number(record.attributes?.ApproximateReceiveCount ?? '1');

@@ -5,7 +5,7 @@ import type { IntegrationDefinition } from '../core/integration.js';
 import { getIntegration } from '../integrations/index.js';
 import { AnthropicModel } from '../model/anthropic.js';
 import { AppConfigFlagSource } from './appconfig-flags.js';
-import { DynamoCostLedger, DynamoDedupeStore, DynamoDriftStore, DynamoTokenVault } from './dynamo-stores.js';
+import { DynamoBreakerStore, DynamoCostLedger, DynamoDedupeStore, DynamoDriftStore, DynamoTokenVault } from './dynamo-stores.js';
 import { IdempotentActionExecutor } from './idempotent-executor.js';
 import { S3AuditStore } from './s3-audit-store.js';
 import { loadConfig, required, type RuntimeConfig } from './runtime-config.js';
@@ -43,6 +43,9 @@ export class Wiring {
   }
   get vault() {
     return this.once('vault', () => new DynamoTokenVault(required(this.config.tables.vault, ENV.TABLE_VAULT)));
+  }
+  get breaker() {
+    return this.once('breaker', () => new DynamoBreakerStore(required(this.config.tables.ledger, ENV.TABLE_LEDGER)));
   }
   get drift() {
     return this.once('drift', () => new DynamoDriftStore(required(this.config.tables.drift, ENV.TABLE_DRIFT)));

@@ -3,6 +3,7 @@ import { AuditIntegrityError } from './errors.js';
 import { FLAG_OFF, type IntegrationFlag } from './flags.js';
 import type { ActionExecutor, ActionResult, AuditStore, CapScope, CostLedger, DriftCount, DriftStore, FlagSource, MetricsSink, QueueSender, ReleasedReservation, Reservation, ReservationHold, TokenVault } from './ports.js';
 import type { ActionRequest } from './integration.js';
+import type { BreakerCounts, BreakerSignal, BreakerStore } from './breaker.js';
 
 /**
  * In-memory implementations of the ports, with the same semantics as the AWS ones
@@ -139,5 +140,33 @@ export class MemoryDriftStore implements DriftStore {
       .filter(([k, c]) => k.startsWith(`${integration}#`) && c.day >= since)
       .map(([, c]) => c)
       .sort((a, b) => a.day.localeCompare(b.day));
+  }
+}
+
+/** In-memory circuit breaker counts (tests, eval). */
+export class MemoryBreakerStore implements BreakerStore {
+  readonly windows = new Map<string, BreakerCounts>();
+  readonly markers = new Map<string, { until: number; reason: string }>();
+  constructor(private readonly clock: () => Date = () => new Date()) {}
+  async add(integration: string, window: number, signal: BreakerSignal): Promise<BreakerCounts> {
+    const key = `${integration}#${window}`;
+    const c = { ...(this.windows.get(key) ?? { calls: 0, modelErrors: 0, qualityFailures: 0 }) };
+    if (signal === 'call') c.calls += 1;
+    else if (signal === 'model_error') c.modelErrors += 1;
+    else c.qualityFailures += 1;
+    this.windows.set(key, c);
+    return c;
+  }
+  async counts(integration: string, window: number): Promise<BreakerCounts> {
+    return this.windows.get(`${integration}#${window}`) ?? { calls: 0, modelErrors: 0, qualityFailures: 0 };
+  }
+  async openUntil(integration: string) {
+    return this.markers.get(integration);
+  }
+  async open(integration: string, until: number, reason: string): Promise<boolean> {
+    const cur = this.markers.get(integration);
+    if (cur && cur.until > this.clock().getTime()) return false;
+    this.markers.set(integration, { until, reason });
+    return true;
   }
 }

@@ -44,6 +44,10 @@ export const METRICS = {
   TokensOut: 'TokensOut',
   /** Actual cost of model calls in integer micro-dollars (Count). */
   CostMicroUsd: 'CostMicroUsd',
+  /** An integration's circuit breaker opened: its events take the baseline path for a while (Count). */
+  BreakerOpened: 'BreakerOpened',
+  /** An event took the baseline path because its integration's breaker is open (Count). */
+  BreakerDiverted: 'BreakerDiverted',
   /** A crashed invocation's cost reservation expired and was given back by the sweeper (Count). */
   ReservationReleased: 'ReservationReleased',
   /** A call was refused before it was made because its worst case would pass a cap (Count). */
@@ -108,6 +112,8 @@ export const METRIC_UNITS: Record<MetricName, MetricUnitName> = {
   CostMicroUsd: 'Count',
   CostCapRejected: 'Count',
   ReservationReleased: 'Count',
+  BreakerOpened: 'Count',
+  BreakerDiverted: 'Count',
   SchemaFailure: 'Count',
   QuoteRetracted: 'Count',
   Abstained: 'Count',

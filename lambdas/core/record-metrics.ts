@@ -29,6 +29,7 @@ export function metricsOf(record: AuditRecord): Array<[MetricName, number]> {
       break;
     case 'inferred':
       pathMetric(d.route?.path);
+      add(METRICS.BreakerDiverted, d.route?.breaker === 'open' ? 1 : 0);
       if (d.usage) {
         add(METRICS.ModelCall);
         add(METRICS.TokensIn, d.usage.inputTokens);

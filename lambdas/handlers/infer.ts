@@ -1,9 +1,10 @@
 import { makeStageHandler } from '../aws/sqs-stage-handler.js';
+import { DEFAULT_BREAKER } from '../core/breaker.js';
 import { inferStage } from '../core/stages/infer.js';
 import { RESERVATION_TTL_SECONDS } from '../core/time-budgets.js';
 
 /** Layers 2 and 3 Lambda: path, prompt, cost caps, the model call. */
-export const handler = makeStageHandler('infer', (w) => (envelope) =>
+export const handler = makeStageHandler('infer', (w, metrics) => (envelope) =>
   inferStage(envelope, {
     integration: w.integration,
     flags: w.flags,
@@ -13,5 +14,6 @@ export const handler = makeStageHandler('infer', (w) => (envelope) =>
     caps: w.config.caps,
     maxRateLimitRequeues: 5,
     reservationTtlSeconds: RESERVATION_TTL_SECONDS,
+    breaker: { store: w.breaker, policy: DEFAULT_BREAKER, metrics },
   }),
 );

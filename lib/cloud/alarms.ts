@@ -29,6 +29,12 @@ export interface AlarmsProps {
    * @default 24
    */
   readonly reviewAgeHours?: number;
+  /**
+   * The global daily model spend cap in USD: the burn-rate alarm fires when an hour's spend would
+   * exhaust it in under eight hours (three times the even pace).
+   * @default 200
+   */
+  readonly globalDailyCapUsd?: number;
 }
 
 /**
@@ -53,6 +59,10 @@ export class Alarms extends Construct {
   public readonly quarantineAlarm?: cloudwatch.Alarm;
   /** A payload relied on a contract migration window that has expired. */
   public readonly migrationExpiredAlarm: cloudwatch.Alarm;
+  /** An integration's circuit breaker opened (its events take the baseline path for a while). */
+  public readonly breakerAlarm: cloudwatch.Alarm;
+  /** Model spend is burning through the global daily cap faster than it can last the day. */
+  public readonly burnRateAlarm: cloudwatch.Alarm;
   /** Fires when an arrival or error alarm does; the AppConfig rollback monitor. */
   public readonly rollbackAlarm: cloudwatch.CompositeAlarm;
   /** The operations dashboard. */
@@ -117,6 +127,31 @@ export class Alarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    // Seamwork's own EMF metrics, with the handlers' default dimensions (lambdas/aws/metrics.ts).
+    const emf = (metricName: string, stage: string, period: Duration) =>
+      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, period, statistic: cloudwatch.Stats.SUM, dimensionsMap: { service: 'seamwork', stage } });
+    this.breakerAlarm = new cloudwatch.Alarm(this, 'BreakerOpened', {
+      alarmDescription: 'Seamwork: an integration\'s circuit breaker opened on model errors or failed verification; its events take the baseline path until it half-opens. The inferred records say why.',
+      metric: new cloudwatch.MathExpression({
+        expression: 'infer + verify',
+        usingMetrics: { infer: emf(METRICS.BreakerOpened, 'infer', Duration.minutes(5)), verify: emf(METRICS.BreakerOpened, 'verify', Duration.minutes(5)) },
+        period: Duration.minutes(5),
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const hourlyBudgetMicro = ((props.globalDailyCapUsd ?? 200) * 1_000_000) / 24;
+    this.burnRateAlarm = new cloudwatch.Alarm(this, 'CostBurnRate', {
+      alarmDescription: `Seamwork: model spend in the last hour would exhaust the global daily cap in under 8 hours (3× the even pace). \`seamwork cost\` shows which tenant and integration.`,
+      metric: emf(METRICS.CostMicroUsd, 'infer', Duration.hours(1)),
+      threshold: Math.round(hourlyBudgetMicro * 3),
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     for (const name of ['infer', 'verify', 'act']) {
       const dlq = props.queues[name]?.dlq;
       if (!dlq) continue;
@@ -146,7 +181,7 @@ export class Alarms extends Construct {
       new cloudwatch.AlarmStatusWidget({
         title: 'Alarms',
         width: 24,
-        alarms: [this.rollbackAlarm, ...Object.values(this.dlqAlarms), ...Object.values(this.errorAlarms), ...(this.quarantineAlarm ? [this.quarantineAlarm] : []), this.migrationExpiredAlarm],
+        alarms: [this.rollbackAlarm, ...Object.values(this.dlqAlarms), ...Object.values(this.errorAlarms), ...(this.quarantineAlarm ? [this.quarantineAlarm] : []), this.migrationExpiredAlarm, this.breakerAlarm, this.burnRateAlarm],
       }),
     );
     this.dashboard.addWidgets(

@@ -36,7 +36,13 @@ export const TABLE_ACCESS: Partial<Record<StageName, Partial<Record<TableName, T
   ingest: { dedupe: 'readWrite', vault: 'write' }, // vault: the key of the sealed raw body
   validate: { vault: 'write' },
   infer: { ledger: 'readWrite' },
+  verify: { ledger: 'readWrite' }, // the circuit breaker's quality counts only: see TABLE_KEY_PREFIX
   act: { idempotency: 'readWrite', vault: 'read' },
+};
+
+/** Items a stage may touch in a table it shares, by partition-key prefix (IAM dynamodb:LeadingKeys). */
+export const TABLE_KEY_PREFIX: Partial<Record<StageName, Partial<Record<TableName, string>>>> = {
+  verify: { ledger: 'breaker#' },
 };
 
 const TABLE_ACTIONS: Record<TableAccess, string[]> = {
@@ -330,11 +336,13 @@ export class SeamworkStack extends Stack {
 
       for (const t of w.tables) {
         const access = TABLE_ACCESS[w.stage]?.[t] ?? 'readWrite';
+        const prefix = TABLE_KEY_PREFIX[w.stage]?.[t];
         w.role.addToPolicy(
           new iam.PolicyStatement({
             sid: `Table${t[0].toUpperCase()}${t.slice(1)}${access[0].toUpperCase()}${access.slice(1)}`,
             actions: TABLE_ACTIONS[access],
             resources: [this.tables[t].tableArn],
+            ...(prefix ? { conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${prefix}*`] } } } : {}),
           }),
         );
         w.fn.addEnvironment(TABLES[t].envKey, this.tables[t].tableName);
@@ -408,6 +416,7 @@ export class SeamworkStack extends Stack {
       functions: Object.fromEntries(wiring.map((w) => [w.stage, w.fn])),
       api: this.api,
       reviewAgeHours: REVIEW_SPEC.oldestAgeAlarmHours,
+      globalDailyCapUsd: props.globalDailyCapUsd,
     });
     this.flags = new Flags(this, 'Flags', { rollbackAlarm: this.alarms.rollbackAlarm });
     for (const stage of QUEUE_STAGES) {

@@ -222,8 +222,14 @@ describe('SeamworkStack least privilege', () => {
     expect(actVault.length).toBeGreaterThan(0);
     for (const s of actVault) for (const w of writes) expect(actionsOf(s)).not.toContain(w);
 
+    // verify reaches the ledger table for the circuit breaker's counts, and only those items.
     const verify = functions().find((f) => f.stage === 'verify')!;
-    expect(statementsOfRole(verify.roleId).flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+    const verifyDynamo = statementsOfRole(verify.roleId).filter((st) => actionsOf(st).some((a) => a.startsWith('dynamodb:')));
+    expect(verifyDynamo.length).toBeGreaterThan(0);
+    for (const st of verifyDynamo) {
+      expect(JSON.stringify(st.Resource)).toBe(JSON.stringify(tableArn('ledger')));
+      expect((st as { Condition?: unknown }).Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['breaker#*'] } });
+    }
   });
 
   it('lets each secret be read by one stage only: signing by ingest, connectors by act, the model key by infer', () => {
@@ -391,6 +397,17 @@ describe('SeamworkStack flags and alarms', () => {
     const rule = JSON.stringify(resources[logicalId(stack, stack.alarms.rollbackAlarm)].Properties.AlarmRule);
     expect(rule).not.toContain(logicalId(stack, stack.alarms.quarantineAlarm!));
     expect(rule).not.toContain(logicalId(stack, stack.alarms.migrationExpiredAlarm));
+  });
+
+  it('alarms on an opened circuit breaker and on a cost burn rate that would exhaust the global cap', () => {
+    const { stack } = built;
+    const breaker = resources[logicalId(stack, stack.alarms.breakerAlarm)].Properties;
+    expect(JSON.stringify(breaker.Metrics)).toContain('BreakerOpened');
+    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'CostMicroUsd', Namespace: 'Seamwork', Period: 3600, Threshold: 25_000_000, // 3 × $200/24h, in micro-dollars
+    });
+    const rule = JSON.stringify(resources[logicalId(stack, stack.alarms.rollbackAlarm)].Properties.AlarmRule);
+    expect(rule).not.toContain(logicalId(stack, stack.alarms.burnRateAlarm));
   });
 
   it('runs the reservation sweeper on a schedule, with access to the ledger table only', () => {

@@ -3,9 +3,10 @@ import { actualCostUsd, toMicroUsd, worstCaseCostUsd } from '../cost.js';
 import { ModelRateLimited, toSeamworkError } from '../errors.js';
 import type { Envelope, UsageRecord } from '../envelope.js';
 import type { IntegrationDefinition, SourceDocument } from '../integration.js';
+import { breakerState, recordSignal, type BreakerPolicy, type BreakerSignal, type BreakerStore } from '../breaker.js';
 import { capScopes, type CapsConfig } from '../caps.js';
 import { RESERVATION_TTL_SECONDS } from '../time-budgets.js';
-import type { CostLedger, FlagSource, ModelPort, ModelResult } from '../ports.js';
+import type { CostLedger, FlagSource, MetricsSink, ModelPort, ModelResult } from '../ports.js';
 import { buildPrompt } from '../prompt.js';
 import { choosePath } from '../routing.js';
 import { estimateTokens } from '../tokens.js';
@@ -27,6 +28,8 @@ export interface InferDeps {
    * invocation): longer than the stage's timeout. @default RESERVATION_TTL_SECONDS
    */
   reservationTtlSeconds?: number;
+  /** The integration's circuit breaker; absent → always closed. */
+  breaker?: { store: BreakerStore; policy: BreakerPolicy; metrics?: MetricsSink };
 }
 
 /** Micro-dollars as a readable dollar amount: `0.012`, `0.000123`. */
@@ -41,9 +44,15 @@ export async function inferStage(envelope: Envelope, deps: InferDeps): Promise<S
   const documents = envelope.documents ?? [];
   const baselineDecision = def.baseline(envelope.input, documents) as Record<string, unknown>;
   const flag = await deps.flags.get(def.name);
-  const route = choosePath(flag, def.name, def.stickyKey(envelope.input));
+  let route = choosePath(flag, def.name, def.stickyKey(envelope.input));
+  // An open breaker sends what would have taken the AI path (or shadowed it) to the baseline.
+  // A breaker store that cannot be read counts as closed: the caps still bound the spend.
+  const breaker = route.path !== 'baseline' && deps.breaker ? await breakerState(deps.breaker.store, def.name, deps.breaker.policy, deps.now()).catch(() => undefined) : undefined;
+  if (breaker?.state === 'open') {
+    route = { ...route, path: 'baseline', reason: `circuit breaker open until ${breaker.until}: ${breaker.reason}` };
+  }
   const routed: Envelope = { ...envelope, stage: 'verify', path: route.path, baselineDecision };
-  const routeData = { path: route.path, bucket: route.bucket, reason: route.reason, flag };
+  const routeData = { path: route.path, bucket: route.bucket, reason: route.reason, flag, ...(breaker ? { breaker: breaker.state } : {}) };
 
   if (route.path === 'baseline') {
     return { kind: 'forward', to: 'verify', envelope: routed, audit: { kind: 'inferred', data: { route: routeData, baselineDecision } } };
@@ -106,6 +115,11 @@ async function aiPath(
   } catch (err) {
     // Nothing was billed for a failed call: release the whole reservation.
     await deps.ledger.reconcile(reserved.reservation, 0);
+    // A failure after the retry budget counts against the breaker; a rate limit is pacing, not failure.
+    if (deps.breaker && !(err instanceof ModelRateLimited)) {
+      await signal(deps, def.name, 'call');
+      await signal(deps, def.name, 'model_error');
+    }
     const requeues = envelope.requeues ?? 0;
     if (err instanceof ModelRateLimited && !shadow && requeues < deps.maxRateLimitRequeues) {
       const delaySeconds = Math.min(900, Math.max(err.retryAfterSeconds, 2 ** requeues * 5));
@@ -119,6 +133,7 @@ async function aiPath(
     throw err;
   }
 
+  if (deps.breaker) await signal(deps, def.name, 'call');
   const costUsd = actualCostUsd(def.model.id, result.usage);
   await deps.ledger.reconcile(reserved.reservation, toMicroUsd(costUsd));
   const usage: UsageRecord = {
@@ -142,4 +157,10 @@ async function aiPath(
       data: { route: routeData, prompt: promptData, preflight, caps: { scopes, reservedMicroUsd: reserved.reservation.reservedMicroUsd, reservation: reserved.reservation.id ?? null, override: override ?? null }, model: deps.model.id, response: result, usage, baselineDecision },
     },
   };
+}
+
+/** Records a breaker signal; the breaker must never be the reason a decision fails. */
+async function signal(deps: InferDeps, integration: string, kind: BreakerSignal): Promise<void> {
+  const b = deps.breaker!;
+  await recordSignal(b.store, integration, kind, b.policy, deps.now(), b.metrics).catch(() => undefined);
 }
