@@ -31,6 +31,8 @@ const USAGE = `seamwork — the seams between a vendor's webhook and the action 
   contracts infer <folder> [--against <integration>] [--out FILE] [--name NAME]
                                                    draft zod contract from captured payloads; --against
                                                    also checks them against a current contract
+  caps [list] | caps set <tenant> [--daily USD] [--monthly USD] --reason "…" | caps clear <tenant> --reason "…"
+                                                   a tenant's own spend caps, live within a minute, no deploy
   dlq [list] [--queue Q] [--integration I]         what every DLQ and quarantine hold: code, pointer, reason
   dlq show <decision-id>                           one parked message, its drift, and what a redrive would do
   dlq redrive [--queue Q] [--integration I] [--id D]... [--dry-run]
@@ -96,6 +98,11 @@ async function main(argv: string[]): Promise<number> {
     case 'contracts': {
       const { contractsCommand, UsageError } = await import('../lib/cli/contracts.js');
       return contractsCommand(rest).catch((err: unknown) => (err instanceof UsageError ? usage(err.message) : Promise.reject(err)));
+    }
+    case 'caps': {
+      const { capsCommand } = await import('../lib/cli/caps.js');
+      const { UsageError } = await import('../lib/cli/contracts.js');
+      return capsCommand(rest).catch((err: unknown) => (err instanceof UsageError ? usage(err.message) : Promise.reject(err)));
     }
     case 'dlq': {
       const { dlqCommand } = await import('../lib/cli/dlq.js');

@@ -4,6 +4,7 @@ import { SeamworkError } from '../core/errors.js';
 import type { CapScope, CostLedger, DedupeClaim, DedupeStore, DriftCount, DriftStore, ReleasedReservation, Reservation, ReservationHold, TokenVault } from '../core/ports.js';
 import { dynamoClient } from './clients.js';
 import type { BreakerCounts, BreakerSignal, BreakerStore } from '../core/breaker.js';
+import type { TenantCaps, TenantCapsStore } from '../core/caps.js';
 
 /**
  * DynamoDB adapters. TTL (`expiresAt`, epoch seconds) only cleans up: expiry is always compared
@@ -317,4 +318,54 @@ export class DynamoBreakerStore implements BreakerStore {
 
 function countsOf(item: Record<string, unknown> | undefined): BreakerCounts {
   return { calls: Number(item?.calls ?? 0), modelErrors: Number(item?.modelErrors ?? 0), qualityFailures: Number(item?.qualityFailures ?? 0) };
+}
+
+/**
+ * Tenant caps set at run time, in the ledger table: `caps#tenant#<tenant>` with the current caps
+ * and the history of every change (who, when, why), so raising a tenant needs no deploy and
+ * leaves a trail.
+ */
+export class DynamoTenantCapsStore implements TenantCapsStore {
+  constructor(private readonly table: string) {}
+
+  async get(tenant: string): Promise<TenantCaps | undefined> {
+    const res = await dynamoClient().send(new GetCommand({ TableName: this.table, Key: { pk: `caps#tenant#${tenant}` } }));
+    return res.Item?.current as TenantCaps | undefined;
+  }
+
+  async set(tenant: string, caps: TenantCaps): Promise<void> {
+    await this.write(tenant, caps, caps);
+  }
+
+  async clear(tenant: string, by: { setBy: string; setAt: string; reason: string }): Promise<void> {
+    await this.write(tenant, undefined, { ...by });
+  }
+
+  async list(): Promise<Array<{ tenant: string; caps: TenantCaps; history: TenantCaps[] }>> {
+    const out: Array<{ tenant: string; caps: TenantCaps; history: TenantCaps[] }> = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await dynamoClient().send(new ScanCommand({ TableName: this.table, FilterExpression: 'begins_with(pk, :p)', ExpressionAttributeValues: { ':p': 'caps#tenant#' }, ExclusiveStartKey: start }));
+      for (const i of res.Items ?? []) if (i.current) out.push({ tenant: String(i.pk).slice('caps#tenant#'.length), caps: i.current as TenantCaps, history: (i.history ?? []) as TenantCaps[] });
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out.sort((a, b) => a.tenant.localeCompare(b.tenant));
+  }
+
+  private async write(tenant: string, current: TenantCaps | undefined, entry: TenantCaps): Promise<void> {
+    const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+    current = current ? defined(current) : undefined;
+    entry = defined(entry);
+    try {
+      await dynamoClient().send(new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: `caps#tenant#${tenant}` },
+        UpdateExpression: current ? 'SET #c = :c, history = list_append(if_not_exists(history, :empty), :e)' : 'REMOVE #c SET history = list_append(if_not_exists(history, :empty), :e)',
+        ExpressionAttributeNames: { '#c': 'current' },
+        ExpressionAttributeValues: { ...(current ? { ':c': current } : {}), ':e': [entry], ':empty': [] },
+      }));
+    } catch (err) {
+      throw storeError(`Setting the caps of ${tenant} failed`, err);
+    }
+  }
 }

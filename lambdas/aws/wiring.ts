@@ -1,11 +1,12 @@
 import type { Context } from 'aws-lambda';
+import { cachedTenantCaps } from '../core/caps.js';
 import { ENV } from '../core/config-keys.js';
 import { ConfigurationError, SeamworkError } from '../core/errors.js';
 import type { IntegrationDefinition } from '../core/integration.js';
 import { getIntegration } from '../integrations/index.js';
 import { AnthropicModel } from '../model/anthropic.js';
 import { AppConfigFlagSource } from './appconfig-flags.js';
-import { DynamoBreakerStore, DynamoCostLedger, DynamoDedupeStore, DynamoDriftStore, DynamoTokenVault } from './dynamo-stores.js';
+import { DynamoBreakerStore, DynamoCostLedger, DynamoTenantCapsStore, DynamoDedupeStore, DynamoDriftStore, DynamoTokenVault } from './dynamo-stores.js';
 import { IdempotentActionExecutor } from './idempotent-executor.js';
 import { S3AuditStore } from './s3-audit-store.js';
 import { loadConfig, required, type RuntimeConfig } from './runtime-config.js';
@@ -43,6 +44,9 @@ export class Wiring {
   }
   get vault() {
     return this.once('vault', () => new DynamoTokenVault(required(this.config.tables.vault, ENV.TABLE_VAULT)));
+  }
+  get tenantCaps() {
+    return this.once('tenantCaps', () => cachedTenantCaps(new DynamoTenantCapsStore(required(this.config.tables.ledger, ENV.TABLE_LEDGER))));
   }
   get breaker() {
     return this.once('breaker', () => new DynamoBreakerStore(required(this.config.tables.ledger, ENV.TABLE_LEDGER)));

@@ -47,3 +47,42 @@ export function capScopes(caps: CapsConfig, tenant: string, integration: string,
     { kind: 'global-day', key: `global#day#${day}`, capMicroUsd: toMicroUsd(caps.globalDailyUsd) },
   ];
 }
+
+/** A tenant's caps raised (or lowered) at run time, without a deploy: `seamwork caps set`. */
+export interface TenantCaps {
+  tenantDailyUsd?: number;
+  tenantMonthlyUsd?: number;
+  /** Who set it, when and why: every change is kept in the item's history. */
+  setBy: string;
+  setAt: string;
+  reason: string;
+}
+
+/** Where tenant caps live (the ledger table in AWS, so the infer stage reads them with the ledger). */
+export interface TenantCapsStore {
+  get(tenant: string): Promise<TenantCaps | undefined>;
+  set(tenant: string, caps: TenantCaps): Promise<void>;
+  clear(tenant: string, by: { setBy: string; setAt: string; reason: string }): Promise<void>;
+  list(): Promise<Array<{ tenant: string; caps: TenantCaps; history: TenantCaps[] }>>;
+}
+
+/** The caps that apply to a tenant: the deployment's, with the tenant's own where set. */
+export function capsFor(base: CapsConfig, tenant: TenantCaps | undefined): CapsConfig {
+  return {
+    ...base,
+    ...(tenant?.tenantDailyUsd !== undefined ? { tenantDailyUsd: tenant.tenantDailyUsd } : {}),
+    ...(tenant?.tenantMonthlyUsd !== undefined ? { tenantMonthlyUsd: tenant.tenantMonthlyUsd } : {}),
+  };
+}
+
+/** Caches a store's answers for a short while: one read per tenant per minute, not per inference. */
+export function cachedTenantCaps(store: TenantCapsStore, ttlMs = 60_000, clock: () => number = Date.now): (tenant: string) => Promise<TenantCaps | undefined> {
+  const cache = new Map<string, { at: number; caps: TenantCaps | undefined }>();
+  return async (tenant) => {
+    const hit = cache.get(tenant);
+    if (hit && clock() - hit.at < ttlMs) return hit.caps;
+    const caps = await store.get(tenant);
+    cache.set(tenant, { at: clock(), caps });
+    return caps;
+  };
+}

@@ -12,6 +12,7 @@ export const handler = makeStageHandler('infer', (w, metrics) => (envelope) =>
     model: w.model,
     now: () => new Date(),
     caps: w.config.caps,
+    tenantCaps: w.tenantCaps,
     maxRateLimitRequeues: 5,
     reservationTtlSeconds: RESERVATION_TTL_SECONDS,
     breaker: { store: w.breaker, policy: DEFAULT_BREAKER, metrics },

@@ -4,7 +4,7 @@ import { ModelRateLimited, toSeamworkError } from '../errors.js';
 import type { Envelope, UsageRecord } from '../envelope.js';
 import type { IntegrationDefinition, SourceDocument } from '../integration.js';
 import { breakerState, recordSignal, type BreakerPolicy, type BreakerSignal, type BreakerStore } from '../breaker.js';
-import { capScopes, type CapsConfig } from '../caps.js';
+import { capScopes, capsFor, type CapsConfig, type TenantCaps } from '../caps.js';
 import { RESERVATION_TTL_SECONDS } from '../time-budgets.js';
 import type { CostLedger, FlagSource, MetricsSink, ModelPort, ModelResult } from '../ports.js';
 import { buildPrompt } from '../prompt.js';
@@ -21,6 +21,8 @@ export interface InferDeps {
   now: () => Date;
   /** Spend caps: tenant day and month, integration day, global day. */
   caps: CapsConfig;
+  /** A tenant's own caps, set at run time (`seamwork caps set`); absent → the deployment's. */
+  tenantCaps?: (tenant: string) => Promise<TenantCaps | undefined>;
   /** How many times a rate-limited call is requeued with a delay before it goes to the DLQ. */
   maxRateLimitRequeues: number;
   /**
@@ -96,7 +98,8 @@ async function aiPath(
   if (worstUsd > perInferenceCapUsd) {
     return refuse('COST_CAP_EXCEEDED', `Worst-case cost $${worstUsd.toFixed(6)} exceeds the per-inference cap $${perInferenceCapUsd}${override ? ` (with ${override.approvedBy}'s override of $${override.extraUsd})` : ''}.`, override ? { capOverride: override } : {});
   }
-  const scopes = capScopes(deps.caps, envelope.tenant, def.name, deps.now()).map((s) => ({ ...s, capMicroUsd: s.capMicroUsd + extraMicro }));
+  const tenantCaps = deps.tenantCaps ? await deps.tenantCaps(envelope.tenant) : undefined;
+  const scopes = capScopes(capsFor(deps.caps, tenantCaps), envelope.tenant, def.name, deps.now()).map((s) => ({ ...s, capMicroUsd: s.capMicroUsd + extraMicro }));
   const reserved = await deps.ledger.reserve(scopes, toMicroUsd(worstUsd), {
     id: `${envelope.decisionId}#${envelope.requeues ?? 0}#${randomUUID().slice(0, 8)}`, decisionId: envelope.decisionId, integration: def.name, tenant: envelope.tenant,
     ttlSeconds: deps.reservationTtlSeconds ?? RESERVATION_TTL_SECONDS, now: deps.now(),
@@ -105,7 +108,7 @@ async function aiPath(
     return refuse(
       'COST_CAP_EXCEEDED',
       `Reserving the worst case $${worstUsd.toFixed(6)} would exceed the ${scopes.find((s) => s.key === reserved.refusedBy.key)?.kind ?? ''} cap ${reserved.refusedBy.key} ($${usd(reserved.refusedBy.capMicroUsd)}, spent $${usd(reserved.spentMicroUsd)}).`,
-      { refusedBy: reserved.refusedBy, caps: scopes, ...(override ? { capOverride: override } : {}) },
+      { refusedBy: reserved.refusedBy, caps: scopes, ...(tenantCaps ? { tenantCaps } : {}), ...(override ? { capOverride: override } : {}) },
     );
   }
 
@@ -154,7 +157,7 @@ async function aiPath(
     audit: {
       kind: 'inferred',
       // The cap decision: which caps were checked and what was reserved against them.
-      data: { route: routeData, prompt: promptData, preflight, caps: { scopes, reservedMicroUsd: reserved.reservation.reservedMicroUsd, reservation: reserved.reservation.id ?? null, override: override ?? null }, model: deps.model.id, response: result, usage, baselineDecision },
+      data: { route: routeData, prompt: promptData, preflight, caps: { scopes, reservedMicroUsd: reserved.reservation.reservedMicroUsd, reservation: reserved.reservation.id ?? null, override: override ?? null, tenantCaps: tenantCaps ?? null }, model: deps.model.id, response: result, usage, baselineDecision },
     },
   };
 }
