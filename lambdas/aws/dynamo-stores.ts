@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SeamworkError } from '../core/errors.js';
-import type { CapScope, CostLedger, DedupeClaim, DedupeStore, DriftCount, DriftStore, ReleasedReservation, Reservation, ReservationHold, TokenVault } from '../core/ports.js';
+import type { CapScope, CostLedger, DedupeClaim, DedupeStore, DriftCount, DriftStore, ReleasedReservation, Reservation, ReservationHold, TokenPacer, TokenVault } from '../core/ports.js';
 import { dynamoClient } from './clients.js';
 import type { BreakerCounts, BreakerSignal, BreakerStore } from '../core/breaker.js';
 import type { TenantCaps, TenantCapsStore } from '../core/caps.js';
@@ -366,6 +366,35 @@ export class DynamoTenantCapsStore implements TenantCapsStore {
       }));
     } catch (err) {
       throw storeError(`Setting the caps of ${tenant} failed`, err);
+    }
+  }
+}
+
+/**
+ * Tokens-per-minute budgets in the ledger table: `tpm#<key>#<minute>` with a conditional atomic
+ * ADD, so concurrent invocations share one budget exactly; items expire after a few minutes.
+ */
+export class DynamoTokenPacer implements TokenPacer {
+  constructor(private readonly table: string) {}
+
+  async take(key: string, tokens: number, limit: number, now: Date) {
+    const minute = Math.floor(now.getTime() / 60_000);
+    const pk = `tpm#${key}#${minute}`;
+    const retryAfterSeconds = Math.max(1, Math.ceil(((minute + 1) * 60_000 - now.getTime()) / 1000));
+    if (tokens > limit) return { ok: false as const, retryAfterSeconds, usedThisMinute: 0 };
+    try {
+      await dynamoClient().send(new UpdateCommand({
+        TableName: this.table,
+        Key: { pk },
+        UpdateExpression: 'ADD used :t SET expiresAt = :exp',
+        ConditionExpression: 'attribute_not_exists(used) OR used <= :room',
+        ExpressionAttributeValues: { ':t': tokens, ':room': limit - tokens, ':exp': epoch(now) + 300 },
+      }));
+      return { ok: true as const };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw storeError('Taking from the tokens-per-minute budget failed', err);
+      const res = await dynamoClient().send(new GetCommand({ TableName: this.table, Key: { pk }, ConsistentRead: true }));
+      return { ok: false as const, retryAfterSeconds, usedThisMinute: Number(res.Item?.used ?? 0) };
     }
   }
 }

@@ -6,7 +6,7 @@ import type { IntegrationDefinition } from '../core/integration.js';
 import { getIntegration } from '../integrations/index.js';
 import { AnthropicModel } from '../model/anthropic.js';
 import { AppConfigFlagSource } from './appconfig-flags.js';
-import { DynamoBreakerStore, DynamoCostLedger, DynamoTenantCapsStore, DynamoDedupeStore, DynamoDriftStore, DynamoTokenVault } from './dynamo-stores.js';
+import { DynamoBreakerStore, DynamoCostLedger, DynamoTenantCapsStore, DynamoTokenPacer, DynamoDedupeStore, DynamoDriftStore, DynamoTokenVault } from './dynamo-stores.js';
 import { IdempotentActionExecutor } from './idempotent-executor.js';
 import { S3AuditStore } from './s3-audit-store.js';
 import { loadConfig, required, type RuntimeConfig } from './runtime-config.js';
@@ -47,6 +47,9 @@ export class Wiring {
   }
   get tenantCaps() {
     return this.once('tenantCaps', () => cachedTenantCaps(new DynamoTenantCapsStore(required(this.config.tables.ledger, ENV.TABLE_LEDGER))));
+  }
+  get pacer() {
+    return this.once('pacer', () => new DynamoTokenPacer(required(this.config.tables.ledger, ENV.TABLE_LEDGER)));
   }
   get breaker() {
     return this.once('breaker', () => new DynamoBreakerStore(required(this.config.tables.ledger, ENV.TABLE_LEDGER)));

@@ -87,6 +87,11 @@ export interface ModelSpec {
   maxTokens: number;
   /** Per-inference cap in USD: the worst case above it is refused before the call. */
   perInferenceCapUsd: number;
+  /**
+   * Tokens per minute this integration may send (input + max output, worst case): beyond it,
+   * events wait on their queue for the next minute instead of failing. @default no limit
+   */
+  tokensPerMinute?: number;
   temperature: number;
 }
 

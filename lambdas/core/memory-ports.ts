@@ -1,7 +1,7 @@
 import { auditKey, type AuditRecord } from './audit-record.js';
 import { AuditIntegrityError } from './errors.js';
 import { FLAG_OFF, type IntegrationFlag } from './flags.js';
-import type { ActionExecutor, ActionResult, AuditStore, CapScope, CostLedger, DriftCount, DriftStore, FlagSource, MetricsSink, QueueSender, ReleasedReservation, Reservation, ReservationHold, TokenVault } from './ports.js';
+import type { ActionExecutor, ActionResult, AuditStore, CapScope, CostLedger, DriftCount, DriftStore, FlagSource, MetricsSink, QueueSender, ReleasedReservation, Reservation, ReservationHold, TokenPacer, TokenVault } from './ports.js';
 import type { ActionRequest } from './integration.js';
 import type { BreakerCounts, BreakerSignal, BreakerStore } from './breaker.js';
 
@@ -168,5 +168,18 @@ export class MemoryBreakerStore implements BreakerStore {
     if (cur && cur.until > this.clock().getTime()) return false;
     this.markers.set(integration, { until, reason });
     return true;
+  }
+}
+
+/** In-memory tokens-per-minute budgets (tests). */
+export class MemoryTokenPacer implements TokenPacer {
+  readonly used = new Map<string, number>();
+  async take(key: string, tokens: number, limit: number, now: Date) {
+    const minute = Math.floor(now.getTime() / 60_000);
+    const k = `${key}#${minute}`;
+    const cur = this.used.get(k) ?? 0;
+    if (cur + tokens > limit) return { ok: false as const, retryAfterSeconds: Math.max(1, Math.ceil(((minute + 1) * 60_000 - now.getTime()) / 1000)), usedThisMinute: cur };
+    this.used.set(k, cur + tokens);
+    return { ok: true as const };
   }
 }

@@ -84,6 +84,12 @@ export interface CostLedger {
   releaseExpired(now: Date, limit?: number): Promise<ReleasedReservation[]>;
 }
 
+/** Layer 3 pacing: a tokens-per-minute budget shared by every invocation of an integration. */
+export interface TokenPacer {
+  /** Takes `tokens` from the minute's budget of `key`, or says how long until the next minute. */
+  take(key: string, tokens: number, limitPerMinute: number, now: Date): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number; usedThisMinute: number }>;
+}
+
 /** Layer 7: flags, read through the AppConfig agent. */
 export interface FlagSource {
   get(integration: string): Promise<IntegrationFlag>;

@@ -13,6 +13,7 @@ export const handler = makeStageHandler('infer', (w, metrics) => (envelope) =>
     now: () => new Date(),
     caps: w.config.caps,
     tenantCaps: w.tenantCaps,
+    pacer: w.pacer,
     maxRateLimitRequeues: 5,
     reservationTtlSeconds: RESERVATION_TTL_SECONDS,
     breaker: { store: w.breaker, policy: DEFAULT_BREAKER, metrics },

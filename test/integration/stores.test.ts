@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetClients } from '../../lambdas/aws/clients.js';
-import { DynamoCostLedger, DynamoDedupeStore, DynamoTokenVault } from '../../lambdas/aws/dynamo-stores.js';
+import { DynamoCostLedger, DynamoDedupeStore, DynamoTokenPacer, DynamoTokenVault } from '../../lambdas/aws/dynamo-stores.js';
 import { IdempotentActionExecutor } from '../../lambdas/aws/idempotent-executor.js';
 import { S3AuditStore } from '../../lambdas/aws/s3-audit-store.js';
 import { sealRecord } from '../../lambdas/core/audit-record.js';
@@ -90,6 +90,16 @@ describe('AWS adapters under concurrency', () => {
       expect(await ledger.releaseExpired(new Date(t0.getTime() + 60_000))).toEqual([]);
       expect(await ledger.spent(scope.key)).toBe(1_500);
     });
+  });
+
+  it('shares one tokens-per-minute budget exactly between simultaneous callers', async () => {
+    const pacer = new DynamoTokenPacer(emulators.tables.ledger);
+    const now = new Date('2026-11-25T10:00:30Z');
+    const results = await Promise.all(Array.from({ length: 20 }, () => pacer.take('integration#pace', 1_000, 5_000, now)));
+    expect(results.filter((r) => r.ok)).toHaveLength(5);
+    expect(results.find((r) => !r.ok)).toMatchObject({ ok: false, retryAfterSeconds: 30 });
+    // The next minute has a fresh budget.
+    expect((await pacer.take('integration#pace', 1_000, 5_000, new Date('2026-11-25T10:01:00Z'))).ok).toBe(true);
   });
 
   it('lets exactly one of many simultaneous claims of a vendor event win', async () => {

@@ -3,11 +3,13 @@ import { breakerState, qualityFailureOf, recordSignal, type BreakerPolicy } from
 import { ModelUnavailable } from '../../lambdas/core/errors.js';
 import { GENESIS_HASH } from '../../lambdas/core/audit-record.js';
 import type { Envelope } from '../../lambdas/core/envelope.js';
-import { MemoryBreakerStore, MemoryCostLedger, MemoryMetrics, StaticFlagSource } from '../../lambdas/core/memory-ports.js';
+import { MemoryBreakerStore, MemoryCostLedger, MemoryMetrics, MemoryTokenPacer, StaticFlagSource } from '../../lambdas/core/memory-ports.js';
 import type { ModelPort, ModelResult } from '../../lambdas/core/ports.js';
 import { metricsOf } from '../../lambdas/core/record-metrics.js';
 import { inferStage } from '../../lambdas/core/stages/infer.js';
 import { supportTriage } from '../../lambdas/integrations/support-triage/index.js';
+import { buildPrompt } from '../../lambdas/core/prompt.js';
+import { estimateTokens } from '../../lambdas/core/tokens.js';
 
 const POLICY: BreakerPolicy = { windowSeconds: 60, minCalls: 10, maxErrorRate: 0.5, maxQualityRate: 0.3, openSeconds: 120 };
 const t0 = new Date('2026-11-25T10:00:00Z');
@@ -96,5 +98,39 @@ describe('infer with a circuit breaker', () => {
     expect((out.audit.data.route as { reason: string }).reason).toMatch(/^circuit breaker open until 2026-11-25T10:02:00.000Z: 10 of the last 10 model calls failed/);
     const record = { kind: out.audit.kind, data: out.audit.data } as Parameters<typeof metricsOf>[0];
     expect(metricsOf(record)).toContainEqual(['BreakerDiverted', 1]);
+  });
+});
+
+describe('infer pacing (tokens per minute)', () => {
+  const t = new Date('2026-11-25T10:00:45Z');
+  const flags = new StaticFlagSource({ [supportTriage.name]: { enabled: true, rolloutPercent: 100, mode: 'live' } });
+  const caps = { tenantDailyUsd: 10, tenantMonthlyUsd: 100, integrationDailyUsd: 100, globalDailyUsd: 100 };
+  const envelope: Envelope = {
+    v: 1, decisionId: 'dec_p', integration: supportTriage.name, tenant: 't', vendorEventId: 'e', receivedAt: t.toISOString(), stage: 'infer',
+    auditHead: { seq: 0, hash: GENESIS_HASH }, input: { requesterId: '1', ticketId: '1' },
+    documents: [{ id: 'ticket.description', title: 'D', text: 'The export fails every night.', origin: 'zendesk:ticket/1' }],
+  };
+  class Counting implements ModelPort {
+    readonly id = 'counting';
+    calls = 0;
+    async invoke(): Promise<ModelResult> {
+      this.calls += 1;
+      return { toolInput: {}, stopReason: 'tool_use', model: 'claude-haiku-4-5', usage: { input_tokens: 100, output_tokens: 10 } };
+    }
+  }
+
+  it('lets calls through until the minute\'s budget is spent, then puts the event back on its queue until the next minute, then gives up', async () => {
+    // Each call asks for (estimated input + max output) tokens: a budget with room for two and a half.
+    const ask = estimateTokens(JSON.stringify(buildPrompt(supportTriage, envelope.documents!).request)) + supportTriage.model.maxTokens;
+    const budget = Math.floor(ask * 2.5);
+    const paced = { ...supportTriage, model: { ...supportTriage.model, tokensPerMinute: budget } };
+    const model = new Counting();
+    const deps = { integration: () => paced, ledger: new MemoryCostLedger(), now: () => t, caps, maxRateLimitRequeues: 2, flags, model, pacer: new MemoryTokenPacer() };
+    const outs = [];
+    for (let i = 0; i < 3; i++) outs.push(await inferStage({ ...envelope, decisionId: `dec_p${i}` }, deps));
+    expect(model.calls).toBe(2);
+    expect(outs[2]).toMatchObject({ kind: 'requeue', delaySeconds: 15, envelope: { requeues: 1 } });
+    expect(outs[2].audit.data.pacing).toMatchObject({ tokensPerMinute: budget, usedThisMinute: 2 * ask, asked: ask });
+    await expect(inferStage({ ...envelope, requeues: 2 }, deps)).rejects.toThrow(new RegExp(`tokens-per-minute budget \\(${budget}\\) stayed spent through 2 waits`));
   });
 });

@@ -6,7 +6,7 @@ import type { IntegrationDefinition, SourceDocument } from '../integration.js';
 import { breakerState, recordSignal, type BreakerPolicy, type BreakerSignal, type BreakerStore } from '../breaker.js';
 import { capScopes, capsFor, type CapsConfig, type TenantCaps } from '../caps.js';
 import { RESERVATION_TTL_SECONDS } from '../time-budgets.js';
-import type { CostLedger, FlagSource, MetricsSink, ModelPort, ModelResult } from '../ports.js';
+import type { CostLedger, FlagSource, MetricsSink, ModelPort, ModelResult, TokenPacer } from '../ports.js';
 import { buildPrompt } from '../prompt.js';
 import { choosePath } from '../routing.js';
 import { estimateTokens } from '../tokens.js';
@@ -30,6 +30,8 @@ export interface InferDeps {
    * invocation): longer than the stage's timeout. @default RESERVATION_TTL_SECONDS
    */
   reservationTtlSeconds?: number;
+  /** Tokens-per-minute budgets, for integrations that declare `model.tokensPerMinute`. */
+  pacer?: TokenPacer;
   /** The integration's circuit breaker; absent → always closed. */
   breaker?: { store: BreakerStore; policy: BreakerPolicy; metrics?: MetricsSink };
 }
@@ -97,6 +99,20 @@ async function aiPath(
   const perInferenceCapUsd = def.model.perInferenceCapUsd + (override?.extraUsd ?? 0);
   if (worstUsd > perInferenceCapUsd) {
     return refuse('COST_CAP_EXCEEDED', `Worst-case cost $${worstUsd.toFixed(6)} exceeds the per-inference cap $${perInferenceCapUsd}${override ? ` (with ${override.approvedBy}'s override of $${override.extraUsd})` : ''}.`, override ? { capOverride: override } : {});
+  }
+  // Pacing before spending: over the minute's token budget, the event waits on its queue.
+  if (def.model.tokensPerMinute && deps.pacer && !shadow) {
+    const paced = await deps.pacer.take(`integration#${def.name}`, inputTokens + def.model.maxTokens, def.model.tokensPerMinute, deps.now());
+    if (!paced.ok) {
+      const requeues = envelope.requeues ?? 0;
+      if (requeues >= deps.maxRateLimitRequeues) {
+        throw new ModelRateLimited(`The ${def.name} tokens-per-minute budget (${def.model.tokensPerMinute}) stayed spent through ${requeues} waits.`, paced.retryAfterSeconds);
+      }
+      return {
+        kind: 'requeue', envelope: { ...envelope, requeues: requeues + 1 }, delaySeconds: paced.retryAfterSeconds,
+        audit: { kind: 'rate_limited', data: { route: routeData, prompt: { hash: prompt.hash }, requeue: requeues + 1, delaySeconds: paced.retryAfterSeconds, pacing: { tokensPerMinute: def.model.tokensPerMinute, usedThisMinute: paced.usedThisMinute, asked: inputTokens + def.model.maxTokens } } },
+      };
+    }
   }
   const tenantCaps = deps.tenantCaps ? await deps.tenantCaps(envelope.tenant) : undefined;
   const scopes = capScopes(capsFor(deps.caps, tenantCaps), envelope.tenant, def.name, deps.now()).map((s) => ({ ...s, capMicroUsd: s.capMicroUsd + extraMicro }));
