@@ -86,3 +86,11 @@ export function cachedTenantCaps(store: TenantCapsStore, ttlMs = 60_000, clock: 
     return caps;
   };
 }
+
+/** The burn-rate alarm fires when an hour's spend runs at this multiple of the even pace of the global daily cap. */
+export const BURN_RATE_MULTIPLE = 3;
+
+/** The burn-rate alarm's threshold: micro-dollars of model spend in one hour. */
+export function burnRateThresholdMicroUsd(globalDailyUsd: number): number {
+  return Math.round((globalDailyUsd * 1_000_000 * BURN_RATE_MULTIPLE) / 24);
+}

@@ -4,6 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULT_CAPS, burnRateThresholdMicroUsd } from '../../lambdas/core/caps.js';
 import { METRICS, METRICS_NAMESPACE } from '../../lambdas/core/metrics.js';
 
 /** Props of {@link Alarms}. */
@@ -142,11 +143,10 @@ export class Alarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    const hourlyBudgetMicro = ((props.globalDailyCapUsd ?? 200) * 1_000_000) / 24;
     this.burnRateAlarm = new cloudwatch.Alarm(this, 'CostBurnRate', {
       alarmDescription: `Seamwork: model spend in the last hour would exhaust the global daily cap in under 8 hours (3× the even pace). \`seamwork cost\` shows which tenant and integration.`,
       metric: emf(METRICS.CostMicroUsd, 'infer', Duration.hours(1)),
-      threshold: Math.round(hourlyBudgetMicro * 3),
+      threshold: burnRateThresholdMicroUsd(props.globalDailyCapUsd ?? DEFAULT_CAPS.globalDailyUsd),
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
