@@ -141,3 +141,15 @@ export function toMicroUsd(usd: number): number {
   const nearest = Math.round(scaled);
   return Math.abs(scaled - nearest) < 1e-6 ? nearest : Math.ceil(scaled);
 }
+
+/**
+ * What prompt caching saved on a call compared with sending the same tokens uncached: reads are
+ * billed at a tenth of the input price, writes at 1.25×, so the first call of a prefix costs a
+ * little more and every later one much less. Negative on a pure cache write.
+ */
+export function cachingSavingUsd(model: string, usage: ModelUsage): number {
+  const price = priceFor(model);
+  const reads = usage.cache_read_input_tokens ?? 0;
+  const writes = usage.cache_creation_input_tokens ?? 0;
+  return (reads * (price.inputPerMTok - price.cacheReadPerMTok) - writes * (price.cacheWritePerMTok - price.inputPerMTok)) / 1_000_000;
+}

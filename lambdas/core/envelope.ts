@@ -14,7 +14,8 @@ export type FinalOutcome = 'acted' | 'baseline' | 'review' | 'dlq' | 'quarantine
 export interface CheckResult {
   /** Check id, e.g. `output-schema`, `quote-exists`, `confidence-floor`. */
   check: string;
-  verdict: 'pass' | 'fail' | 'retracted' | 'skipped';
+  /** `overridden`: the check failed and a person accepted the decision anyway (`seamwork review approve`); `data` says who and why. */
+  verdict: 'pass' | 'fail' | 'retracted' | 'skipped' | 'overridden';
   /** A sentence a human understands. */
   detail: string;
   /** Evidence for the verdict (e.g. the unfound quote). */
@@ -35,6 +36,8 @@ export interface UsageRecord {
   cacheReadTokens: number;
   cacheWriteTokens: number;
   costUsd: number;
+  /** What prompt caching saved against the same tokens uncached (negative on a cache write). */
+  cacheSavingUsd?: number;
   /** What was reserved before the call (worst case). */
   reservedUsd: number;
 }
@@ -85,6 +88,22 @@ export interface Envelope {
    * scope) is raised by `extraUsd`. Recorded in the audit log with the decision it was used for.
    */
   capOverride?: { approvedBy: string; at: string; reason: string; extraUsd: number };
+  /**
+   * A person's acceptance of a decision verify sent to review (`seamwork review approve`): at the
+   * next verify only, a check that would block with one of `codes` is recorded as `overridden`
+   * (with who and why) and the decision acts as it stands. Never accepts a schema failure;
+   * retracted quotes stay retracted; not carried past verify.
+   */
+  humanApproval?: HumanApproval;
+}
+
+/** Who accepted a blocked decision, when, why, and which review codes the acceptance covers. */
+export interface HumanApproval {
+  approvedBy: string;
+  at: string;
+  reason: string;
+  /** The review codes the person saw and accepted, e.g. `LOW_CONFIDENCE`. */
+  codes: string[];
 }
 
 /** A message parked in a DLQ, the review queue or quarantine: the envelope plus why. */

@@ -14,6 +14,8 @@ export interface DecisionSummary {
   code?: string;
   tokens?: { input: number; output: number; cacheRead: number; cacheWrite: number };
   costUsd?: number;
+  /** What prompt caching saved on this decision's call. */
+  cacheSavingUsd?: number;
   promptHash?: string;
   chainOk: boolean;
   chainProblems: string[];
@@ -44,6 +46,7 @@ export function summariseDecision(records: AuditRecord[]): DecisionSummary {
     code: last?.data.code as string | undefined,
     tokens: usage ? { input: usage.inputTokens, output: usage.outputTokens, cacheRead: usage.cacheReadTokens ?? 0, cacheWrite: usage.cacheWriteTokens ?? 0 } : undefined,
     costUsd: usage?.costUsd,
+    cacheSavingUsd: (usage as { cacheSavingUsd?: number } | undefined)?.cacheSavingUsd,
     promptHash: prompt?.hash,
     chainOk: verdict.ok,
     chainProblems: verdict.problems,
@@ -98,7 +101,7 @@ export function renderTrace(records: AuditRecord[]): string {
       case 'cost_refused':
         lines.push(`     path ${d.route?.path}: ${d.route?.reason}`);
         if (d.prompt) lines.push(`     prompt ${d.prompt.version} hash ${String(d.prompt.hash).slice(0, 16)}; pre-flight worst case $${Number(d.preflight?.worstCaseUsd ?? 0).toFixed(6)} (cap $${d.preflight?.perInferenceCapUsd})`);
-        if (d.usage) lines.push(`     model ${d.usage.model}: ${d.usage.inputTokens} in / ${d.usage.outputTokens} out tokens, cache ${d.usage.cacheWriteTokens ?? 0} written / ${d.usage.cacheReadTokens ?? 0} read, $${Number(d.usage.costUsd).toFixed(6)}`);
+        if (d.usage) lines.push(`     model ${d.usage.model}: ${d.usage.inputTokens} in / ${d.usage.outputTokens} out tokens, cache ${d.usage.cacheWriteTokens ?? 0} written / ${d.usage.cacheReadTokens ?? 0} read, $${Number(d.usage.costUsd).toFixed(6)}${d.usage.cacheSavingUsd !== undefined ? ` (caching ${d.usage.cacheSavingUsd >= 0 ? 'saved' : 'cost'} $${Math.abs(d.usage.cacheSavingUsd).toFixed(6)})` : ''}`);
         if (d.response?.toolInput) lines.push(`     model output ${short(d.response.toolInput, 300)}`);
         if (d.shadowRefused) lines.push(`     shadow call refused: ${d.shadowRefused.reason}`);
         if (d.route?.path === 'baseline') lines.push(`     baseline decision ${short(d.baselineDecision, 300)}`);

@@ -83,10 +83,11 @@ export function renderSamples(results: SampleResult[]): string {
   const count = (o: string) => results.filter((r) => r.summary?.outcome === o).length;
   const accepted = results.filter((r) => r.decisionId).length;
   const spent = results.reduce((a, r) => a + (r.summary?.costUsd ?? 0), 0);
+  const saved = results.reduce((a, r) => a + (r.summary?.cacheSavingUsd ?? 0), 0);
   lines.push('');
   lines.push(
     `accepted ${accepted}: acted ${count('acted')}, baseline ${count('baseline')}, review ${count('review')}, dlq ${count('dlq')}, quarantine ${count('quarantine')}; ` +
-      `refused at the door ${results.filter((r) => r.rejected).length}; acknowledged, not processed ${results.filter((r) => r.ignored).length}; model spend $${spent.toFixed(5)}`,
+      `refused at the door ${results.filter((r) => r.rejected).length}; acknowledged, not processed ${results.filter((r) => r.ignored).length}; model spend $${spent.toFixed(5)} (prompt caching saved $${saved.toFixed(5)}, ${spent + saved > 0 ? Math.round((saved / (spent + saved)) * 100) : 0}% of the uncached cost)`,
   );
   return lines.join('\n');
 }

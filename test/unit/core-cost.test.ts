@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PRICES, UnknownModel, actualCostUsd, priceFor, toMicroUsd, worstCaseCostUsd } from '../../lambdas/core/cost.js';
+import { PRICES, UnknownModel, actualCostUsd, cachingSavingUsd, priceFor, toMicroUsd, worstCaseCostUsd } from '../../lambdas/core/cost.js';
 import { SeamworkError } from '../../lambdas/core/errors.js';
 
 describe('PRICES', () => {
@@ -113,5 +113,14 @@ describe('toMicroUsd', () => {
         expect(micro).toBeGreaterThanOrEqual(usd * 1_000_000 - 1e-6);
       }),
     );
+  });
+});
+
+describe('cachingSavingUsd', () => {
+  it('credits cache reads at input minus read price and debits cache writes at write minus input price', () => {
+    // haiku: input $1, write $1.25, read $0.10 per MTok
+    expect(cachingSavingUsd('claude-haiku-4-5', { input_tokens: 800, output_tokens: 100, cache_read_input_tokens: 1_000_000 })).toBeCloseTo(0.9, 9);
+    expect(cachingSavingUsd('claude-haiku-4-5', { input_tokens: 800, output_tokens: 100, cache_creation_input_tokens: 1_000_000 })).toBeCloseTo(-0.25, 9);
+    expect(cachingSavingUsd('claude-haiku-4-5', { input_tokens: 800, output_tokens: 100 })).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { actualCostUsd, toMicroUsd, worstCaseCostUsd } from '../cost.js';
+import { actualCostUsd, cachingSavingUsd, toMicroUsd, worstCaseCostUsd } from '../cost.js';
 import { ModelRateLimited, toSeamworkError } from '../errors.js';
 import type { Envelope, UsageRecord } from '../envelope.js';
 import type { IntegrationDefinition, SourceDocument } from '../integration.js';
@@ -162,6 +162,7 @@ async function aiPath(
     cacheReadTokens: result.usage.cache_read_input_tokens ?? 0,
     cacheWriteTokens: result.usage.cache_creation_input_tokens ?? 0,
     costUsd,
+    cacheSavingUsd: cachingSavingUsd(def.model.id, result.usage),
     reservedUsd: worstUsd,
   };
   const aiDecision = (result.toolInput ?? { __unparsed: result.text ?? null }) as Record<string, unknown>;
