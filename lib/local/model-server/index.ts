@@ -8,3 +8,4 @@ export { FAULT_KINDS, FaultConfigSchema, selectFault, faultRoll, type FaultConfi
 export { countTokens, BYTES_PER_TOKEN } from './tokens.js';
 export { requestHash } from './hash.js';
 export { validateMessagesRequest, collectSources, type MessagesRequest, type SourceDocument } from './request.js';
+export { validateBatchCreate, MAX_BATCH_REQUESTS, type BatchProcessingOptions, type BatchItemResult, type MessageBatchObject } from './batches.js';

@@ -18,6 +18,7 @@ import {
 } from './faults.js';
 import { answerMessages, countRequestTokens, REFERENCE_MODEL_ID, requestedSchema } from './reference-model.js';
 import { collectSources, validateMessagesRequest, type MessagesRequest } from './request.js';
+import { createBatchStore, validateBatchCreate, type BatchItemResult, type BatchProcessingOptions, type BatchRequestParam } from './batches.js';
 
 /** Options of {@link startModelServer}. */
 export interface ModelServerOptions {
@@ -27,12 +28,20 @@ export interface ModelServerOptions {
   host?: string;
   /** Initial fault configuration. @default no faults */
   faults?: FaultConfig;
+  /** How long a Message Batch stays `in_progress`. @default one retrieve in progress, then ended */
+  batches?: BatchProcessingOptions;
+  /** Clock for batch timestamps and `minProcessingMs`. @default () => new Date() */
+  now?: () => Date;
 }
 
 /** Request counters, for tests and demos that assert how many tries a client made. */
 export interface ModelServerStats {
   requests: number;
   byStatus: Record<string, number>;
+  /** `POST /v1/messages` calls received (one per try). */
+  messages: number;
+  /** Message Batches created, the requests they carried, and how those requests ended. */
+  batches: { created: number; requests: number; succeeded: number; errored: number };
 }
 
 /** A running model server. */
@@ -44,6 +53,8 @@ export interface ModelServer {
   stop(): Promise<void>;
   /** Replaces the fault configuration and restarts the per-body attempt counters. */
   setFaults(faults: FaultConfig): void;
+  /** Replaces how long batches stay in progress (applies to batches already processing too). */
+  setBatchProcessing(options: BatchProcessingOptions): void;
   /** Counters since start. */
   stats(): ModelServerStats;
 }
@@ -53,6 +64,9 @@ export const FAULT_HEADER = 'x-seamwork-fault';
 
 /** Response header naming the fault that was injected, so a trace shows why a reply is odd. */
 export const FAULT_APPLIED_HEADER = 'x-seamwork-fault-applied';
+
+/** `/v1/messages/batches/{id}` and `/v1/messages/batches/{id}/results`. */
+const BATCH_PATH = /^\/v1\/messages\/batches\/([A-Za-z0-9_-]+)(\/results)?$/;
 
 /** Largest request body accepted, in bytes; the API's own limit is of the same order. */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -112,8 +126,10 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
   let ordinals = new Map<string, number>();
   const cachedPrefixes = new Set<string>();
   const held = new Set<NodeJS.Timeout>();
-  const counters: ModelServerStats = { requests: 0, byStatus: {} };
+  const counters: Omit<ModelServerStats, 'batches'> = { requests: 0, byStatus: {}, messages: 0 };
   let unparsedIds = 0;
+  let batchProcessing: BatchProcessingOptions = { ...opts.batches };
+  const now = opts.now ?? (() => new Date());
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     if (res.headersSent || res.destroyed) return;
@@ -195,6 +211,63 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
     }
   };
 
+  /** One request of a batch, answered like `POST /v1/messages` would answer it, as a result object. */
+  const answerBatchRequest = (params: unknown, forcedName: string | undefined): BatchItemResult => {
+    const bodyHash = requestHash(params);
+    const errored = (type: string, message: string): BatchItemResult => ({
+      type: 'errored', error: { type: 'error', error: { type, message }, request_id: `req_${sha256Hex(`${bodyHash}:batch-error`).slice(0, 24)}` },
+    });
+    const invalid = validateMessagesRequest(params, true);
+    if (invalid) return errored('invalid_request_error', invalid);
+    const request = params as MessagesRequest;
+    const ordinal = ordinals.get(bodyHash) ?? 0;
+    ordinals.set(bodyHash, ordinal + 1);
+    const fault = selectFault(faults, bodyHash, ordinal, forcedName as FaultKind | undefined);
+    const httpFault = fault ? HTTP_FAULT_REPLIES[fault] : undefined;
+    // In a batch there is no connection to hold or header to send: an HTTP fault is an errored result.
+    if (httpFault) return errored(httpFault.type, httpFault.message);
+    const answer = answerMessages(request, { cachedPrefixes });
+    if (answer.cachePrefixHash) cachedPrefixes.add(answer.cachePrefixHash);
+    const message = fault ? applyOutputFault(fault, answer.message, requestedSchema(request), collectSources(request)) : answer.message;
+    return { type: 'succeeded', message };
+  };
+  const batches = createBatchStore({ answer: answerBatchRequest, now, processing: () => batchProcessing });
+
+  /** The origin the client reached us at, for `results_url` (the SDK fetches that URL as given). */
+  const originOf = (req: IncomingMessage) => `http://${req.headers.host ?? `${host}:${(server.address() as AddressInfo).port}`}`;
+
+  const handleBatchCreate = async (req: IncomingMessage, res: ServerResponse) => {
+    authenticate(req);
+    const body = parseJson(await readBody(req));
+    const invalid = validateBatchCreate(body);
+    if (invalid) throw new HttpError(400, 'invalid_request_error', invalid);
+    const forcedHeader = req.headers[FAULT_HEADER];
+    const forcedName = Array.isArray(forcedHeader) ? forcedHeader[0] : forcedHeader;
+    if (forcedName !== undefined && !isFaultKind(forcedName)) {
+      throw new HttpError(400, 'invalid_request_error', `${FAULT_HEADER}: unknown fault kind '${forcedName}'`);
+    }
+    const batch = batches.create((body as { requests: BatchRequestParam[] }).requests, originOf(req), forcedName);
+    send(res, 200, batch, { 'request-id': `req_${batch.id.slice('msgbatch_'.length)}` });
+  };
+
+  const handleBatchRetrieve = (req: IncomingMessage, res: ServerResponse, id: string) => {
+    authenticate(req);
+    const batch = batches.retrieve(id, originOf(req));
+    if (!batch) throw new HttpError(404, 'not_found_error', `No Message Batch with id ${id}.`);
+    send(res, 200, batch);
+  };
+
+  const handleBatchResults = (req: IncomingMessage, res: ServerResponse, id: string) => {
+    authenticate(req);
+    const jsonl = batches.results(id);
+    if (jsonl === undefined) throw new HttpError(404, 'not_found_error', `No Message Batch with id ${id}.`);
+    if (jsonl === null) throw new HttpError(400, 'invalid_request_error', `Message Batch ${id} is still in_progress; its results are available once processing_status is ended.`);
+    if (res.headersSent || res.destroyed) return;
+    counters.byStatus['200'] = (counters.byStatus['200'] ?? 0) + 1;
+    res.writeHead(200, { 'content-type': 'application/x-jsonl', 'content-length': String(Buffer.byteLength(jsonl)), 'x-seamwork-reference-model': 'not-an-llm' });
+    res.end(jsonl);
+  };
+
   const handleFaults = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'GET') return send(res, 200, faults);
     const parsed = FaultConfigSchema.safeParse(parseJson(await readBody(req)));
@@ -210,14 +283,21 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
     ordinals = new Map();
   };
 
+  const stats = (): ModelServerStats => structuredClone({ ...counters, batches: (({ batches: created, ...rest }) => ({ created, ...rest }))(batches.counts()) });
+
   const server = createServer((req, res) => {
     counters.requests += 1;
     const path = (req.url ?? '/').split('?')[0];
     const route = `${req.method} ${path}`;
+    const batchRoute = req.method === 'GET' ? BATCH_PATH.exec(path) : null;
     const work = (async () => {
+      if (batchRoute) return batchRoute[2] ? handleBatchResults(req, res, batchRoute[1]) : handleBatchRetrieve(req, res, batchRoute[1]);
       switch (route) {
         case 'POST /v1/messages':
+          counters.messages += 1;
           return handleMessages(req, res, false);
+        case 'POST /v1/messages/batches':
+          return handleBatchCreate(req, res);
         case 'POST /v1/messages/count_tokens':
           return handleMessages(req, res, true);
         case 'GET /health':
@@ -226,7 +306,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
         case 'POST /_seamwork/faults':
           return handleFaults(req, res);
         case 'GET /_seamwork/stats':
-          return send(res, 200, counters);
+          return send(res, 200, stats());
         default:
           throw new HttpError(404, 'not_found_error', `no route for ${route}`);
       }
@@ -261,6 +341,9 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
         server.closeAllConnections();
       }),
     setFaults,
-    stats: () => structuredClone(counters),
+    setBatchProcessing: (options) => {
+      batchProcessing = { ...options };
+    },
+    stats,
   };
 }
