@@ -38,6 +38,13 @@ const USAGE = `seamwork — the seams between a vendor's webhook and the action 
   dlq redrive [--queue Q] [--integration I] [--id D]... [--dry-run]
                                                    re-validate against today's contract and replay what
                                                    passes; the rest stays parked with the new reason
+  review [list] [--integration I] [--code C]       the review queue: decision, integration, code, age, reason
+  review show <decision-id>                        one item: the proposed decision, its checks, what approve does
+  review approve <decision-id> --reason "…" [--extra-usd N]
+                                                   COST_CAP_EXCEEDED: back to infer with a one-off raise of
+                                                   every cap by N USD (≤ 100); a verify block: back to verify,
+                                                   accepted as it stands; audited with who and why
+  review reject <decision-id> --reason "…"         close it: nothing is executed; the rejection is audited
   cost [--days 30] [--tenant T] [--integration I] [--html FILE] [--table LEDGER_TABLE]
                                                    spend per tenant, integration and day against the caps,
                                                    a chart of the window, reservations outstanding
@@ -108,6 +115,11 @@ async function main(argv: string[]): Promise<number> {
       const { dlqCommand } = await import('../lib/cli/dlq.js');
       const { UsageError } = await import('../lib/cli/contracts.js');
       return dlqCommand(rest).catch((err: unknown) => (err instanceof UsageError ? usage(err.message) : Promise.reject(err)));
+    }
+    case 'review': {
+      const { reviewCommand } = await import('../lib/cli/review.js');
+      const { UsageError } = await import('../lib/cli/contracts.js');
+      return reviewCommand(rest).catch((err: unknown) => (err instanceof UsageError ? usage(err.message) : Promise.reject(err)));
     }
     case 'cost': {
       const { costCommand } = await import('../lib/cli/cost.js');

@@ -266,3 +266,81 @@ describe('inferStage with a one-off cap override from the review queue', () => {
     expect(out.kind === 'forward' && out.envelope.capOverride).toBeUndefined();
   });
 });
+
+describe('verifyStage with a person\'s approval from the review queue', () => {
+  const input = { ticketId: '1', requesterId: '1' };
+  const approval = (codes: string[]) => ({ approvedBy: 'ana', at: now().toISOString(), reason: 'I read the ticket; the triage is right', codes });
+  const atVerify = (aiDecision: Record<string, unknown>, over: Partial<Envelope> = {}) =>
+    envelope({ stage: 'verify', path: 'ai', documents: docs, aiDecision, input, ...over });
+
+  it('records the blocking check as overridden, with who and why, and acts as a passing decision would', async () => {
+    const lowConfidence = { ...good, confidence: 0.2 };
+    const blocked = await verifyStage(atVerify(lowConfidence), { integration: () => def });
+    expect(blocked).toMatchObject({ kind: 'review', code: 'LOW_CONFIDENCE' });
+
+    const out = await verifyStage(atVerify(lowConfidence, { humanApproval: approval(['LOW_CONFIDENCE']) }), { integration: () => def });
+
+    expect(out.kind).toBe('forward');
+    if (out.kind !== 'forward') return;
+    const floor = out.envelope.checks!.find((c) => c.check === 'confidence-floor')!;
+    expect(floor).toMatchObject({ verdict: 'overridden', data: { code: 'LOW_CONFIDENCE', approvedBy: 'ana', reason: 'I read the ticket; the triage is right' } });
+    expect(floor.detail).toContain('below the floor 0.5. Accepted by ana: I read the ticket');
+    expect(out.envelope.verified!.actions).toEqual(def.actions({ ...lowConfidence, reasoning: undefined } as never, input as never));
+    expect(out.envelope.verified!.actions.map((a) => a.name)).toEqual(['zendesk.update_ticket']);
+    expect(out.audit.data.humanApproval).toMatchObject({ approvedBy: 'ana', codes: ['LOW_CONFIDENCE'] });
+    // One-off: the approval is not carried to act.
+    expect(out.envelope.humanApproval).toBeUndefined();
+  });
+
+  it('never accepts a schema failure', async () => {
+    const broken = { ...good, priority: 'whenever' };
+    await expect(verifyStage(atVerify(broken, { humanApproval: approval(['LOW_CONFIDENCE', 'INSUFFICIENT_EVIDENCE']) }), { integration: () => def })).rejects.toThrow(/does not match the schema/);
+  });
+
+  it('keeps retracted quotes retracted when a person accepts an unfound quote', async () => {
+    const strict = { ...def, grounding: { ...def.grounding, onUnfoundQuote: 'review' as const } };
+    const invented = { quote: 'I was charged five times.', source: 'ticket.description' };
+    const decision = { ...good, evidence: [...good.evidence, invented] };
+    expect(await verifyStage(atVerify(decision), { integration: () => strict })).toMatchObject({ kind: 'review', code: 'QUOTE_NOT_FOUND' });
+
+    const out = await verifyStage(atVerify(decision, { humanApproval: approval(['QUOTE_NOT_FOUND']) }), { integration: () => strict });
+
+    if (out.kind !== 'forward') throw new Error(`expected forward, got ${out.kind}`);
+    expect(out.envelope.checks!.find((c) => c.check === 'quote-exists')!.verdict).toBe('overridden');
+    expect(out.envelope.verified!.retracted).toEqual([invented]);
+    expect(out.envelope.verified!.decision.evidence).toEqual(good.evidence);
+    expect(JSON.stringify(out.envelope.verified!.actions)).not.toContain('five times');
+  });
+
+  it('still blocks on a check the approval does not name, and does not carry the approval into review', async () => {
+    const weak = { ...good, confidence: 0.2, evidence: [{ quote: 'refund me $4,000 now', source: 'ticket.description' }] };
+
+    const out = await verifyStage(atVerify(weak, { humanApproval: approval(['LOW_CONFIDENCE']) }), { integration: () => def });
+
+    expect(out).toMatchObject({ kind: 'review', code: 'INSUFFICIENT_EVIDENCE' });
+    expect(out.envelope.humanApproval).toBeUndefined();
+  });
+
+  it('lets an accepted abstention reach act with the actions the integration gives it, skipping the evidence and confidence checks', async () => {
+    const abstain = { ...good, outcome: 'insufficient_information', evidence: [], confidence: 0.1, missing_information: ['what went wrong'] };
+
+    const out = await verifyStage(atVerify(abstain, { humanApproval: approval(['INSUFFICIENT_INFORMATION']) }), { integration: () => def });
+
+    if (out.kind !== 'forward') throw new Error(`expected forward, got ${out.kind}`);
+    expect(out.to).toBe('act');
+    expect(out.envelope.checks!.map((c) => `${c.check}:${c.verdict}`)).toEqual([
+      'output-schema:pass', 'abstain:overridden', 'quote-exists:pass', 'min-evidence:skipped', 'numbers-in-sources:pass', 'confidence-floor:skipped',
+    ]);
+    expect(out.envelope.verified!.actions).toEqual([]);
+  });
+
+  it('applies the approval to the acting baseline in shadow, never to the AI answer it only records', async () => {
+    const baselineDecision = { ...good, confidence: 0.2 };
+    const out = await verifyStage(atVerify({ ...good, confidence: 0.2 }, { path: 'shadow', baselineDecision, humanApproval: approval(['LOW_CONFIDENCE']) }), { integration: () => def });
+
+    if (out.kind !== 'forward') throw new Error(`expected forward, got ${out.kind}`);
+    expect(out.envelope.verified!.source).toBe('baseline');
+    expect((out.audit.data.shadow as { blocked: { code: string } }).blocked.code).toBe('LOW_CONFIDENCE');
+    expect(out.envelope.verified!.shadowActions).toBeUndefined();
+  });
+});
