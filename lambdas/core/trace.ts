@@ -94,6 +94,9 @@ export function renderTrace(records: AuditRecord[]): string {
       case 'rejected':
         for (const f of (d.drift ?? d.detail?.drift)?.findings ?? []) lines.push(`     drift ${f.kind} ${f.pointer}: ${f.message}`);
         break;
+      case 'review_approved':
+        lines.push(`     approved by ${d.approvedBy}${d.code ? ` (was ${d.code})` : ''}: ${short(d.reason ?? '', 200)}${d.override ? `; one-off cap override +$${d.override.extraUsd}` : ''}`);
+        break;
       case 'redriven':
         lines.push(`     redriven by ${d.by} from ${d.from}; it had been parked with ${d.previous?.code} at ${d.previous?.at}: ${short(d.previous?.reason ?? '', 200)}`);
         break;

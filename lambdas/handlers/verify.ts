@@ -9,8 +9,9 @@ import { verifyStage } from '../core/stages/verify.js';
  * breaker; the breaker never decides this decision's fate, so its errors are ignored here.
  */
 export const handler = makeStageHandler('verify', (w, metrics) => async (envelope) => {
+  // A decision a person approved was already counted the first time it failed.
   const note = (failed: boolean) =>
-    failed && envelope.path === 'ai' ? recordSignal(w.breaker, envelope.integration, 'quality_failure', DEFAULT_BREAKER, new Date(), metrics).catch(() => undefined) : undefined;
+    failed && envelope.path === 'ai' && !envelope.humanApproval ? recordSignal(w.breaker, envelope.integration, 'quality_failure', DEFAULT_BREAKER, new Date(), metrics).catch(() => undefined) : undefined;
   try {
     const out = await verifyStage(envelope, { integration: w.integration });
     await note(qualityFailureOf(out));

@@ -21,7 +21,7 @@ export function describeDecision(s: DecisionSummary): string {
 
 /** Compact check marks: `schema✓ quotes✓ evidence✓ confidence✓`. */
 export function describeChecks(s: DecisionSummary): string {
-  const mark = (v: string) => (v === 'pass' ? '✓' : v === 'retracted' ? '↶' : v === 'skipped' ? '-' : '✗');
+  const mark = (v: string) => (v === 'pass' ? '✓' : v === 'retracted' ? '↶' : v === 'skipped' ? '-' : v === 'overridden' ? '⚑' : '✗');
   const names: Record<string, string> = { 'output-schema': 'schema', 'quote-exists': 'quotes', 'min-evidence': 'evidence', 'confidence-floor': 'conf', 'numbers-in-sources': 'numbers' };
   return s.checks.map((c) => (c.check === 'abstain' ? 'abstained' : `${names[c.check] ?? c.check}${mark(c.verdict)}`)).join(' ');
 }

@@ -55,7 +55,9 @@ export async function inferStage(envelope: Envelope, deps: InferDeps): Promise<S
   if (breaker?.state === 'open') {
     route = { ...route, path: 'baseline', reason: `circuit breaker open until ${breaker.until}: ${breaker.reason}` };
   }
-  const routed: Envelope = { ...envelope, stage: 'verify', path: route.path, baselineDecision };
+  // A cap override is for this inference only: it never travels past infer, on any path.
+  const { capOverride: _override, ...rest } = envelope;
+  const routed: Envelope = { ...rest, stage: 'verify', path: route.path, baselineDecision };
   const routeData = { path: route.path, bucket: route.bucket, reason: route.reason, flag, ...(breaker ? { breaker: breaker.state } : {}) };
 
   if (route.path === 'baseline') {
@@ -166,11 +168,10 @@ async function aiPath(
     reservedUsd: worstUsd,
   };
   const aiDecision = (result.toolInput ?? { __unparsed: result.text ?? null }) as Record<string, unknown>;
-  const { capOverride: _used, ...onward } = routed;
   return {
     kind: 'forward',
     to: 'verify',
-    envelope: { ...onward, aiDecision, usage },
+    envelope: { ...routed, aiDecision, usage },
     audit: {
       kind: 'inferred',
       // The cap decision: which caps were checked and what was reserved against them.
