@@ -94,6 +94,8 @@ export interface WorstCaseOptions {
    * (1.25× input) on a cold cache. @default false
    */
   promptCaching?: boolean;
+  /** The call goes through the Message Batches API: every price less `batchDiscount`. @default false */
+  batch?: boolean;
 }
 
 /**
@@ -103,7 +105,7 @@ export interface WorstCaseOptions {
 export function worstCaseCostUsd(model: string, inputTokens: number, maxTokens: number, options: WorstCaseOptions = {}): number {
   const price = priceFor(model);
   const inputRate = options.promptCaching ? Math.max(price.cacheWritePerMTok, price.inputPerMTok) : price.inputPerMTok;
-  return (inputTokens * inputRate + maxTokens * price.outputPerMTok) / 1_000_000;
+  return ((inputTokens * inputRate + maxTokens * price.outputPerMTok) / 1_000_000) * (options.batch ? 1 - price.batchDiscount : 1);
 }
 
 /** The `usage` block of a Messages API response (fields as the API names them). */
@@ -114,18 +116,25 @@ export interface ModelUsage {
   cache_read_input_tokens?: number | null;
 }
 
+/** Options of {@link actualCostUsd}. */
+export interface ActualCostOptions {
+  /** The call went through the Message Batches API: every price (cache included) less `batchDiscount`. @default false */
+  batch?: boolean;
+}
+
 /**
  * What a call actually cost, from its `usage`. `input_tokens` excludes cached tokens, which the
  * API reports separately as cache writes and reads, so the three are priced independently.
  */
-export function actualCostUsd(model: string, usage: ModelUsage): number {
+export function actualCostUsd(model: string, usage: ModelUsage, options: ActualCostOptions = {}): number {
   const price = priceFor(model);
   return (
-    (usage.input_tokens * price.inputPerMTok +
+    ((usage.input_tokens * price.inputPerMTok +
       usage.output_tokens * price.outputPerMTok +
       (usage.cache_creation_input_tokens ?? 0) * price.cacheWritePerMTok +
       (usage.cache_read_input_tokens ?? 0) * price.cacheReadPerMTok) /
-    1_000_000
+      1_000_000) *
+    (options.batch ? 1 - price.batchDiscount : 1)
   );
 }
 
