@@ -111,6 +111,8 @@ export interface ModelResult {
 export interface ModelPort {
   readonly id: string;
   invoke(prompt: BuiltPrompt): Promise<ModelResult>;
+  /** Counts the request's input tokens the way the API bills them (Anthropic's count_tokens); absent → estimated. */
+  countTokens?(prompt: BuiltPrompt): Promise<number>;
 }
 
 /**

@@ -45,6 +45,28 @@ export class AnthropicModel implements ModelPort {
     return new Anthropic({ apiKey, baseURL: this.baseURL, maxRetries: 0, timeout: this.options.timeoutMs ?? MODEL_CALL_TIMEOUT_MS });
   }
 
+  /**
+   * The request's input tokens as the API counts them (`POST /v1/messages/count_tokens`, free),
+   * for the worst-case pre-flight. Same retry loop as a call.
+   */
+  async countTokens(prompt: BuiltPrompt): Promise<number> {
+    const { max_tokens: _m, temperature: _t, metadata: _md, stop_sequences: _s, ...params } = prompt.request as Record<string, unknown>;
+    try {
+      this.client ??= this.getClient().catch((err) => {
+        this.client = undefined;
+        throw err;
+      });
+      const client = await this.client;
+      const res = await withRetries(() => client.messages.countTokens(params as unknown as Anthropic.MessageCountTokensParams), {
+        retries: this.options.maxRetries ?? MODEL_MAX_RETRIES, baseMs: MODEL_RETRY_BASE_MS, capMs: MODEL_RETRY_CAP_MS, maxRetryAfterMs: MODEL_MAX_RETRY_WAIT_MS,
+        classify: classifyModelError, sleep: this.options.sleep,
+      });
+      return res.input_tokens;
+    } catch (err) {
+      throw toModelError(err);
+    }
+  }
+
   async invoke(prompt: BuiltPrompt): Promise<ModelResult> {
     let message: Anthropic.Message;
     try {

@@ -40,3 +40,21 @@ describe('model retries: one loop, not two', () => {
     expect(server.stats().requests - before).toBe(1);
   });
 });
+
+describe('counted input tokens for the pre-flight', () => {
+  let server: ModelServer;
+  beforeAll(async () => {
+    server = await startModelServer();
+  });
+  afterAll(async () => server?.stop());
+
+  it('counts through count_tokens, and the count covers what the call then bills', async () => {
+    const prompt = buildPrompt(supportTriage, [{ id: 'ticket.description', title: 'Description', text: 'My card was charged twice this month. Please refund one charge.', origin: 'zendesk:ticket/1' }]);
+    const model = new AnthropicModel({ baseURL: server.url, apiKey: 'local', sleep: async () => {} });
+    const counted = await model.countTokens(prompt);
+    const res = await model.invoke(prompt);
+    const billed = res.usage.input_tokens + (res.usage.cache_read_input_tokens ?? 0) + (res.usage.cache_creation_input_tokens ?? 0);
+    expect(counted).toBeGreaterThan(0);
+    expect(counted).toBeGreaterThanOrEqual(billed);
+  });
+});

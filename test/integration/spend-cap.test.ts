@@ -72,7 +72,10 @@ describe(`${CALLS} concurrent inferences against a cap that allows only some`, (
     expect(called.length).toBeGreaterThan(0);
     expect(refused.length).toBeGreaterThan(0);
     expect(called.length + refused.length).toBe(CALLS);
-    expect(stack.model!.stats().requests).toBe(called.length);
+    expect(stack.model!.stats().messages).toBe(called.length); // one count_tokens each besides
+    // The pre-flight used the API's count of input tokens, not the estimate.
+    const inferred = (await audit.listDecision(supportTriage.name, results[0].decisionId)).find((r) => r.kind === 'inferred' || r.kind === 'cost_refused')!;
+    expect(inferred.data.preflight).toMatchObject({ inputTokensCounted: true });
   });
 
   it('never lets the ledger pass the cap, and holds exactly the audited actual costs in every scope', async () => {

@@ -83,11 +83,14 @@ async function aiPath(
   routeData: Record<string, unknown>, baselineDecision: Record<string, unknown>, shadow: boolean,
 ): Promise<StageOutcome> {
   const prompt = buildPrompt(def, documents);
-  const inputTokens = estimateTokens(JSON.stringify(prompt.request));
+  // Counted by the API when the model port can (free, exact); estimated (UTF-8 bytes / 3, an
+  // overestimate for JSON and prose) when it cannot or the count fails.
+  const counted = deps.model.countTokens ? await deps.model.countTokens(prompt).catch(() => undefined) : undefined;
+  const inputTokens = counted ?? estimateTokens(JSON.stringify(prompt.request));
   // The prompt marks its static prefix for caching: on a cold cache that input is billed at the
   // cache-write price, so the worst case prices all input that way.
   const worstUsd = worstCaseCostUsd(def.model.id, inputTokens, def.model.maxTokens, { promptCaching: true });
-  const preflight = { estimatedInputTokens: inputTokens, maxTokens: def.model.maxTokens, worstCaseUsd: worstUsd, perInferenceCapUsd: def.model.perInferenceCapUsd };
+  const preflight = { inputTokens, inputTokensCounted: counted !== undefined, estimatedInputTokens: inputTokens, maxTokens: def.model.maxTokens, worstCaseUsd: worstUsd, perInferenceCapUsd: def.model.perInferenceCapUsd };
   const promptData = { hash: prompt.hash, version: prompt.promptVersion, request: prompt.request };
 
   const refuse = (code: string, reason: string, extra: Record<string, unknown>): StageOutcome =>
