@@ -82,12 +82,14 @@ export class DynamoCostLedger implements CostLedger {
 
   async reserve(scopes: CapScope[], microUsd: number, hold?: ReservationHold) {
     const done: CapScope[] = [];
+    const spentAfter: Record<string, number> = {};
     for (const scope of scopes) {
       const ok = await this.add(scope, microUsd, true);
       if (!ok.ok) {
         for (const d of done) await this.add(d, -microUsd, false);
         return { ok: false as const, refusedBy: scope, spentMicroUsd: ok.spent };
       }
+      spentAfter[scope.key] = ok.spent;
       done.push(scope);
     }
     if (hold) {
@@ -104,7 +106,7 @@ export class DynamoCostLedger implements CostLedger {
         throw storeError('Recording a reservation failed', err);
       }
     }
-    return { ok: true as const, reservation: { scopes, reservedMicroUsd: microUsd, ...(hold ? { id: hold.id } : {}) } };
+    return { ok: true as const, reservation: { scopes, reservedMicroUsd: microUsd, spentAfterMicroUsd: spentAfter, ...(hold ? { id: hold.id } : {}) } };
   }
 
   async reconcile(reservation: Reservation, actualMicroUsd: number): Promise<void> {
@@ -159,20 +161,21 @@ export class DynamoCostLedger implements CostLedger {
     return Number(res.Item?.spentMicro ?? 0);
   }
 
-  private async add(scope: CapScope, amount: number, guard: boolean): Promise<{ ok: true } | { ok: false; spent: number }> {
+  private async add(scope: CapScope, amount: number, guard: boolean): Promise<{ ok: true; spent: number } | { ok: false; spent: number }> {
     const pk = `ledger#${scope.key}`;
     if (guard && amount > scope.capMicroUsd) return { ok: false, spent: await this.spent(scope.key) };
     try {
-      await dynamoClient().send(
+      const res = await dynamoClient().send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk },
           UpdateExpression: 'ADD spentMicro :a SET capMicro = :cap',
           ...(guard ? { ConditionExpression: 'attribute_not_exists(spentMicro) OR spentMicro <= :limit' } : {}),
           ExpressionAttributeValues: { ':a': amount, ':cap': scope.capMicroUsd, ...(guard ? { ':limit': scope.capMicroUsd - amount } : {}) },
+          ReturnValues: 'UPDATED_NEW',
         }),
       );
-      return { ok: true };
+      return { ok: true, spent: Number(res.Attributes?.spentMicro ?? 0) };
     } catch (err) {
       if (guard && isConditionFailure(err)) return { ok: false, spent: await this.spent(scope.key) };
       throw storeError(`Ledger update of ${scope.key} failed`, err);

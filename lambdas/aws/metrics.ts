@@ -14,7 +14,7 @@ export class PowertoolsMetricsSink implements MetricsSink {
     this.metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Seamwork', serviceName: 'seamwork', defaultDimensions: { stage } });
   }
 
-  add(name: string, value = 1, unit: 'Count' | 'Milliseconds' | 'None' = 'Count'): void {
+  add(name: string, value = 1, unit: 'Count' | 'Milliseconds' | 'Percent' | 'None' = 'Count'): void {
     this.metrics.addMetric(name, unit === 'None' ? MetricUnit.NoUnit : MetricUnit[unit], value);
   }
 

@@ -35,7 +35,7 @@ export class MemoryCostLedger implements CostLedger {
       if (cur + microUsd > s.capMicroUsd) return { ok: false as const, refusedBy: s, spentMicroUsd: cur };
     }
     for (const s of scopes) this.spent.set(s.key, (this.spent.get(s.key) ?? 0) + microUsd);
-    const reservation: Reservation = { scopes, reservedMicroUsd: microUsd, ...(hold ? { id: hold.id } : {}) };
+    const reservation: Reservation = { scopes, reservedMicroUsd: microUsd, spentAfterMicroUsd: Object.fromEntries(scopes.map((s) => [s.key, this.spent.get(s.key) ?? 0])), ...(hold ? { id: hold.id } : {}) };
     if (hold) this.holds.set(hold.id, { reservation, hold, expiresAt: hold.now.getTime() + hold.ttlSeconds * 1000 });
     return { ok: true as const, reservation };
   }

@@ -48,6 +48,8 @@ export const METRICS = {
   BreakerOpened: 'BreakerOpened',
   /** An event took the baseline path because its integration's breaker is open (Count). */
   BreakerDiverted: 'BreakerDiverted',
+  /** How full the tenant's daily or monthly cap is after a reservation, whichever is fuller (Percent). */
+  TenantCapUsedPercent: 'TenantCapUsedPercent',
   /** A crashed invocation's cost reservation expired and was given back by the sweeper (Count). */
   ReservationReleased: 'ReservationReleased',
   /** A call was refused before it was made because its worst case would pass a cap (Count). */
@@ -112,6 +114,7 @@ export const METRIC_UNITS: Record<MetricName, MetricUnitName> = {
   CostMicroUsd: 'Count',
   CostCapRejected: 'Count',
   ReservationReleased: 'Count',
+  TenantCapUsedPercent: 'Percent',
   BreakerOpened: 'Count',
   BreakerDiverted: 'Count',
   SchemaFailure: 'Count',

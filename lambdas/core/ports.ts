@@ -49,6 +49,8 @@ export interface Reservation {
   reservedMicroUsd: number;
   /** Set when the reservation is recorded, so a crashed invocation's can expire and be released. */
   id?: string;
+  /** Each scope's spend right after this reservation (reservations included), when the ledger reports it. */
+  spentAfterMicroUsd?: Record<string, number>;
 }
 
 /** What a reservation is for, and how long it may live unreconciled. */
@@ -169,5 +171,5 @@ export interface DriftStore {
 
 /** Layer 7: metrics, from the fixed vocabulary in metrics.ts. */
 export interface MetricsSink {
-  add(name: string, value?: number, unit?: 'Count' | 'Milliseconds' | 'None'): void;
+  add(name: string, value?: number, unit?: 'Count' | 'Milliseconds' | 'Percent' | 'None'): void;
 }

@@ -30,6 +30,7 @@ export function metricsOf(record: AuditRecord): Array<[MetricName, number]> {
     case 'inferred':
       pathMetric(d.route?.path);
       add(METRICS.BreakerDiverted, d.route?.breaker === 'open' ? 1 : 0);
+      if (typeof d.caps?.tenantCapUsedPercent === 'number') out.push([METRICS.TenantCapUsedPercent, d.caps.tenantCapUsedPercent]);
       if (d.usage) {
         add(METRICS.ModelCall);
         add(METRICS.TokensIn, d.usage.inputTokens);

@@ -2,7 +2,7 @@ import { headOf, sealRecord, type AuditRecord } from './audit-record.js';
 import type { QueueStage } from './config-keys.js';
 import type { Envelope, RejectionRecord } from './envelope.js';
 import { SeamworkError, toSeamworkError } from './errors.js';
-import { METRICS } from './metrics.js';
+import { METRIC_UNITS, METRICS } from './metrics.js';
 import type { AuditStore, MetricsSink, QueueSender } from './ports.js';
 import { metricsOf } from './record-metrics.js';
 import type { StageOutcome } from './stages/types.js';
@@ -121,7 +121,7 @@ function metered(audit: AuditStore, metrics: MetricsSink): AuditStore {
   return {
     append: async (record) => {
       await audit.append(record);
-      for (const [name, value] of metricsOf(record)) metrics.add(name, value);
+      for (const [name, value] of metricsOf(record)) metrics.add(name, value, METRIC_UNITS[name]);
     },
     listDecision: (integration, decisionId) => audit.listDecision(integration, decisionId),
   };

@@ -64,6 +64,8 @@ export class Alarms extends Construct {
   public readonly breakerAlarm: cloudwatch.Alarm;
   /** Model spend is burning through the global daily cap faster than it can last the day. */
   public readonly burnRateAlarm: cloudwatch.Alarm;
+  /** A tenant has used most of its daily or monthly cap: its next events will wait in review. */
+  public readonly tenantCapAlarm: cloudwatch.Alarm;
   /** Fires when an arrival or error alarm does; the AppConfig rollback monitor. */
   public readonly rollbackAlarm: cloudwatch.CompositeAlarm;
   /** The operations dashboard. */
@@ -152,6 +154,15 @@ export class Alarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    this.tenantCapAlarm = new cloudwatch.Alarm(this, 'TenantCapNearlySpent', {
+      alarmDescription: 'Seamwork: a tenant has used 80% or more of its daily or monthly model spend cap; the rest of its events will wait in review. `seamwork cost` names it; `seamwork caps set` raises it without a deploy.',
+      metric: new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: METRICS.TenantCapUsedPercent, period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM, dimensionsMap: { service: 'seamwork', stage: 'infer' } }),
+      threshold: 80,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     for (const name of ['infer', 'verify', 'act']) {
       const dlq = props.queues[name]?.dlq;
       if (!dlq) continue;
@@ -181,7 +192,7 @@ export class Alarms extends Construct {
       new cloudwatch.AlarmStatusWidget({
         title: 'Alarms',
         width: 24,
-        alarms: [this.rollbackAlarm, ...Object.values(this.dlqAlarms), ...Object.values(this.errorAlarms), ...(this.quarantineAlarm ? [this.quarantineAlarm] : []), this.migrationExpiredAlarm, this.breakerAlarm, this.burnRateAlarm],
+        alarms: [this.rollbackAlarm, ...Object.values(this.dlqAlarms), ...Object.values(this.errorAlarms), ...(this.quarantineAlarm ? [this.quarantineAlarm] : []), this.migrationExpiredAlarm, this.breakerAlarm, this.burnRateAlarm, this.tenantCapAlarm],
       }),
     );
     this.dashboard.addWidgets(

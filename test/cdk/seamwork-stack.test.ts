@@ -406,8 +406,12 @@ describe('SeamworkStack flags and alarms', () => {
     built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'CostMicroUsd', Namespace: 'Seamwork', Period: 3600, Threshold: 25_000_000, // 3 × $200/24h, in micro-dollars
     });
+    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'TenantCapUsedPercent', Namespace: 'Seamwork', Statistic: 'Maximum', Threshold: 80,
+    });
     const rule = JSON.stringify(resources[logicalId(stack, stack.alarms.rollbackAlarm)].Properties.AlarmRule);
     expect(rule).not.toContain(logicalId(stack, stack.alarms.burnRateAlarm));
+    expect(rule).not.toContain(logicalId(stack, stack.alarms.tenantCapAlarm));
   });
 
   it('runs the reservation sweeper on a schedule, with access to the ledger table only', () => {

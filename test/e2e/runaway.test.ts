@@ -92,4 +92,11 @@ describe('a runaway upstream: ten times the usual events', () => {
       .reduce((a, doc) => a + (typeof doc.CostMicroUsd === 'number' ? doc.CostMicroUsd : 0), 0);
     expect(burned).toBeGreaterThanOrEqual(burnRateThresholdMicroUsd(GLOBAL_DAILY_USD));
   });
+
+  it('reports the tenant\'s cap as nearly spent, past the per-tenant alarm\'s 80%', () => {
+    const docs = readFileSync(join(stack.stateDir, 'metrics.ndjson'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const fullest = Math.max(0, ...docs.map((d) => (typeof d.TenantCapUsedPercent === 'number' ? d.TenantCapUsedPercent : Array.isArray(d.TenantCapUsedPercent) ? Math.max(...(d.TenantCapUsedPercent as number[])) : 0)));
+    expect(fullest).toBeGreaterThanOrEqual(80);
+    expect(fullest).toBeLessThanOrEqual(100);
+  });
 });

@@ -178,7 +178,7 @@ async function aiPath(
     audit: {
       kind: 'inferred',
       // The cap decision: which caps were checked and what was reserved against them.
-      data: { route: routeData, prompt: promptData, preflight, caps: { scopes, reservedMicroUsd: reserved.reservation.reservedMicroUsd, reservation: reserved.reservation.id ?? null, override: override ?? null, tenantCaps: tenantCaps ?? null }, model: deps.model.id, response: result, usage, baselineDecision },
+      data: { route: routeData, prompt: promptData, preflight, caps: { scopes, reservedMicroUsd: reserved.reservation.reservedMicroUsd, reservation: reserved.reservation.id ?? null, override: override ?? null, tenantCaps: tenantCaps ?? null, tenantCapUsedPercent: tenantCapUsedPercent(scopes, reserved.reservation) }, model: deps.model.id, response: result, usage, baselineDecision },
     },
   };
 }
@@ -187,4 +187,13 @@ async function aiPath(
 async function signal(deps: InferDeps, integration: string, kind: BreakerSignal): Promise<void> {
   const b = deps.breaker!;
   await recordSignal(b.store, integration, kind, b.policy, deps.now(), b.metrics).catch(() => undefined);
+}
+
+/** How much of the tenant's daily or monthly cap (whichever is fuller) is used after this reservation. */
+function tenantCapUsedPercent(scopes: Array<{ kind: string; key: string; capMicroUsd: number }>, reservation: { spentAfterMicroUsd?: Record<string, number> }): number | null {
+  if (!reservation.spentAfterMicroUsd) return null;
+  const pcts = scopes
+    .filter((s) => s.kind === 'tenant-day' || s.kind === 'tenant-month')
+    .map((s) => (100 * (reservation.spentAfterMicroUsd![s.key] ?? 0)) / s.capMicroUsd);
+  return pcts.length ? Math.round(Math.max(...pcts) * 10) / 10 : null;
 }
