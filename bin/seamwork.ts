@@ -48,6 +48,10 @@ const USAGE = `seamwork — the seams between a vendor's webhook and the action 
   cost [--days 30] [--tenant T] [--integration I] [--html FILE] [--table LEDGER_TABLE]
                                                    spend per tenant, integration and day against the caps,
                                                    a chart of the window, reservations outstanding
+  backfill <integration> <folder> [--batch-over N] [--dry-run]
+                                                   captured payloads into the pipeline: N (default 20) or fewer
+                                                   through the webhook, more as one Message Batch at the batch
+                                                   price; prints the cost against per-call pricing
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -125,6 +129,11 @@ async function main(argv: string[]): Promise<number> {
       const { costCommand } = await import('../lib/cli/cost.js');
       const { UsageError } = await import('../lib/cli/contracts.js');
       return costCommand(rest).catch((err: unknown) => (err instanceof UsageError ? usage(err.message) : Promise.reject(err)));
+    }
+    case 'backfill': {
+      const { backfillCommand } = await import('../lib/cli/backfill.js');
+      const { UsageError } = await import('../lib/cli/contracts.js');
+      return backfillCommand(rest).catch((err: unknown) => (err instanceof UsageError ? usage(err.message) : Promise.reject(err)));
     }
     case 'flags': {
       const { flagsCommand } = await import('../lib/cli/flags.js');

@@ -486,6 +486,7 @@ export async function runBackfill(events: BackfillEvent[], deps: BackfillDeps, o
     p.item.costUsd = costUsd;
     p.item.perCallUsd = perCallUsd;
     if (run.status === 'done' && run.outcome === 'dlq') p.item.reason = 'answered, but recording it failed: parked in the infer DLQ';
+    deps.log(`[${i + 1}/${reserved.length}] ${p.envelope.decisionId} event ${p.envelope.vendorEventId} → ${p.item.reason ? 'infer-dlq' : 'verify'}: $${costUsd.toFixed(6)} at the batch price ($${perCallUsd.toFixed(6)} per call)`);
   }
   report.cost = costOf(def, items);
   return report;
