@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GENESIS_HASH, headOf, sealRecord } from './audit-record.js';
 import { breakerState, type BreakerPolicy, type BreakerStore } from './breaker.js';
-import { capScopes, type CapsConfig, type LabelledScope } from './caps.js';
+import { capScopes, capsFor, type CapsConfig, type LabelledScope, type TenantCaps } from './caps.js';
 import { actualCostUsd, priceFor, toMicroUsd, worstCaseCostUsd } from './cost.js';
 import type { Envelope, UsageRecord } from './envelope.js';
 import type { IntegrationDefinition } from './integration.js';
@@ -97,6 +97,10 @@ export interface BackfillDeps {
   deliver(body: string, headers: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }>;
   /** Spend caps (the deployment's): tenant day and month, integration day, global day. */
   caps: CapsConfig;
+  /** A tenant's own caps (`seamwork caps set`), as infer reads them; absent → the deployment's. */
+  tenantCaps?: (tenant: string) => Promise<TenantCaps | undefined>;
+  /** Counts a prompt's input tokens as the API bills them, as infer does; absent or failing → estimated. */
+  countTokens?: (prompt: BuiltPrompt) => Promise<number>;
   defaultTenant: string;
   now: () => Date;
   /** Progress and per-event lines. */
@@ -264,6 +268,7 @@ interface Pending {
   preflight: Record<string, unknown>;
   worstUsd: number;
   scopes: LabelledScope[];
+  tenantCaps?: TenantCaps;
   reservation?: Reservation;
 }
 
@@ -361,15 +366,18 @@ export async function runBackfill(events: BackfillEvent[], deps: BackfillDeps, o
     const documents = envelope.documents ?? [];
     const baselineDecision = def.baseline(envelope.input, documents) as Record<string, unknown>;
     const prompt = buildPrompt(def, documents);
-    const inputTokens = estimateTokens(JSON.stringify(prompt.request));
+    const counted = deps.countTokens ? await deps.countTokens(prompt).catch(() => undefined) : undefined;
+    const inputTokens = counted ?? estimateTokens(JSON.stringify(prompt.request));
     const worstUsd = worstCaseCostUsd(def.model.id, inputTokens, def.model.maxTokens, { promptCaching: true, batch: true });
     const worstPerCallUsd = worstCaseCostUsd(def.model.id, inputTokens, def.model.maxTokens, { promptCaching: true });
+    const tenantCaps = deps.tenantCaps ? await deps.tenantCaps(envelope.tenant) : undefined;
     pending.push({
       item, envelope, baselineDecision, prompt, worstUsd,
       routed: { ...envelope, stage: 'verify', path: route.path, baselineDecision },
       routeData: { path: route.path, bucket: route.bucket, reason: route.reason, flag, ...(breaker ? { breaker: breaker.state } : {}) },
-      preflight: { estimatedInputTokens: inputTokens, maxTokens: def.model.maxTokens, worstCaseUsd: worstUsd, worstCasePerCallUsd: worstPerCallUsd, perInferenceCapUsd: def.model.perInferenceCapUsd, priceBasis: 'batch' },
-      scopes: capScopes(deps.caps, envelope.tenant, def.name, deps.now()),
+      preflight: { inputTokens, inputTokensCounted: counted !== undefined, estimatedInputTokens: inputTokens, maxTokens: def.model.maxTokens, worstCaseUsd: worstUsd, worstCasePerCallUsd: worstPerCallUsd, perInferenceCapUsd: def.model.perInferenceCapUsd, priceBasis: 'batch' },
+      scopes: capScopes(capsFor(deps.caps, tenantCaps), envelope.tenant, def.name, deps.now()),
+      tenantCaps,
     });
   }
 
@@ -396,7 +404,7 @@ export async function runBackfill(events: BackfillEvent[], deps: BackfillDeps, o
     });
     if (!res.ok) {
       const kind = p.scopes.find((s) => s.key === res.refusedBy.key)?.kind ?? '';
-      await refuse(p, `Reserving the worst case $${p.worstUsd.toFixed(6)} at the batch price would exceed the ${kind} cap ${res.refusedBy.key} ($${usd(res.refusedBy.capMicroUsd)}, spent $${usd(res.spentMicroUsd)}).`, { refusedBy: res.refusedBy, caps: p.scopes });
+      await refuse(p, `Reserving the worst case $${p.worstUsd.toFixed(6)} at the batch price would exceed the ${kind} cap ${res.refusedBy.key} ($${usd(res.refusedBy.capMicroUsd)}, spent $${usd(res.spentMicroUsd)}).`, { refusedBy: res.refusedBy, caps: p.scopes, ...(p.tenantCaps ? { tenantCaps: p.tenantCaps } : {}) });
       continue;
     }
     p.reservation = res.reservation;
@@ -475,7 +483,7 @@ export async function runBackfill(events: BackfillEvent[], deps: BackfillDeps, o
         kind: 'inferred',
         data: {
           route: p.routeData, prompt: promptData(p), preflight: p.preflight,
-          caps: { scopes: p.scopes, reservedMicroUsd: p.reservation!.reservedMicroUsd, reservation: p.reservation!.id ?? null, override: null },
+          caps: { scopes: p.scopes, reservedMicroUsd: p.reservation!.reservedMicroUsd, reservation: p.reservation!.id ?? null, override: null, tenantCaps: p.tenantCaps ?? null },
           model: deps.batchModel.id, response: result, usage, baselineDecision: p.baselineDecision,
           batch: { id: batch.id, customId: outcome.customId },
           price: { basis: 'batch', batchDiscount: priceFor(def.model.id).batchDiscount, perCallUsd },

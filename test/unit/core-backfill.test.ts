@@ -126,6 +126,22 @@ describe('runBackfill', () => {
     expect(spentOf(ledger)).toBe(report.items.reduce((s, i) => s + toMicroUsd(i.reservedUsd ?? 0), 0));
   });
 
+  it("holds a tenant to its own caps and prices the worst case on counted tokens, as infer does", async () => {
+    const model = new FakeBatchModel();
+    const { deps, audit, queues } = setup(model);
+    deps.tenantCaps = async () => ({ tenantDailyUsd: 0.001, setBy: 'ops', setAt: '2026-11-25T00:00:00Z', reason: 'trial tenant' });
+    deps.countTokens = async () => 1000;
+
+    const report = await runBackfill(events(3), deps, { batchOver: 2 });
+
+    expect(model.submitted).toEqual([]);
+    expect(report.items.map((i) => i.outcome)).toEqual(['refused', 'refused', 'refused']);
+    expect(report.items[0].reason).toMatch(/^Reserving the worst case \$0\.003185 at the batch price would exceed the tenant-day cap tenant#zendesk:\d+#day#\S+ \(\$0\.001, spent \$0\)\.$/);
+    const refused = (await audit.listDecision(supportTriage.name, 'dec_000')).at(-1)!;
+    expect(refused).toMatchObject({ kind: 'cost_refused', data: { outcome: 'review', code: 'COST_CAP_EXCEEDED', tenantCaps: { reason: 'trial tenant' }, preflight: { inputTokens: 1000, inputTokensCounted: true, priceBasis: 'batch' } } });
+    expect(queues.take('review')).toHaveLength(3);
+  });
+
   it('sends events off the AI path to infer without a batch', async () => {
     const model = new FakeBatchModel();
     const { deps, queues } = setup(model, new StaticFlagSource({ [supportTriage.name]: { enabled: false, rolloutPercent: 100, mode: 'live' } }));
