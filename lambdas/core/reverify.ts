@@ -19,6 +19,9 @@ export interface Reverification {
  */
 export function reverifyDelivery(def: IntegrationDefinition, accepted: AuditRecord, bodyKey: Buffer | undefined, secrets: string[], toleranceSeconds = 3600): Reverification {
   if (accepted.kind !== 'accepted') return { verdict: 'unavailable', detail: `Record ${accepted.seq} is a ${accepted.kind} record, not the accepted delivery.` };
+  if ((accepted.data as { via?: string }).via === 'backfill') {
+    return { verdict: 'unavailable', detail: 'Entered by `seamwork backfill` from captured payloads, not delivered by the vendor: there is no signature to check.' };
+  }
   if (!bodyKey) {
     return { verdict: 'unavailable', detail: 'The raw body key has expired or was erased, so only the body hash remains; the signature can no longer be checked.' };
   }

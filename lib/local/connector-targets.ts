@@ -238,12 +238,13 @@ export async function startConnectorTargets(opts: ConnectorTargetsOptions = {}):
   };
 }
 
-interface TicketUpdate { tags?: unknown; priority?: unknown; comment?: { body?: unknown; public?: unknown } }
+interface TicketUpdate { tags?: unknown; additional_tags?: unknown; priority?: unknown; comment?: { body?: unknown; public?: unknown } }
 
-/** Zendesk semantics: `tags` replaces the tag list, `priority` sets it, `comment` appends one. */
+/** Zendesk semantics: `tags` replaces the tag list, `additional_tags` adds to it, `priority` sets it, `comment` appends one. */
 function applyTicketUpdate(ticket: StandInTicket, update: TicketUpdate): StandInTicket {
   const next = { ...ticket, tags: [...ticket.tags], comments: [...ticket.comments], updated_at: new Date().toISOString() };
   if (Array.isArray(update.tags)) next.tags = update.tags.map(String);
+  if (Array.isArray(update.additional_tags)) next.tags = [...new Set([...next.tags, ...update.additional_tags.map(String)])];
   if (typeof update.priority === 'string' || update.priority === null) next.priority = update.priority;
   if (update.comment && typeof update.comment.body === 'string') {
     next.comments.push({ body: update.comment.body, public: update.comment.public !== false });

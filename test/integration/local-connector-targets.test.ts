@@ -27,6 +27,12 @@ describe('startConnectorTargets', () => {
     expect(recorded.headers['content-type']).toBe('application/json');
   });
 
+  it('adds additional_tags to a ticket\'s tags, as Zendesk does, where tags replaces them', async () => {
+    await putTicket(43, { ticket: { tags: ['vip'] } });
+    await putTicket(43, { ticket: { additional_tags: ['ai-triaged', 'vip'] } });
+    expect(targets.ticket(43)?.tags).toEqual(['vip', 'ai-triaged']);
+  });
+
   it('answers 401 to a Zendesk request without Basic auth, and 404 to an unknown endpoint', async () => {
     expect((await putTicket(1, { ticket: {} }, {})).status).toBe(401);
     expect((await fetch(`${targets.zendeskUrl}/api/v2/users/1.json`, { headers: { authorization: auth } })).status).toBe(404);

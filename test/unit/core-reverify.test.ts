@@ -48,3 +48,11 @@ describe('reverifyDelivery', () => {
     expect(reverifyDelivery(supportTriage, { ...record, kind: 'validated' }, key, [secret]).verdict).toBe('unavailable');
   });
 });
+
+describe('reverifyDelivery of a backfilled decision', () => {
+  it('says there is no vendor signature to check, rather than calling it invalid', async () => {
+    const { record, key } = await accepted();
+    const backfilled = { ...record, data: { ...record.data, via: 'backfill' } };
+    expect(reverifyDelivery(supportTriage, backfilled, key, [secret])).toMatchObject({ verdict: 'unavailable', detail: expect.stringContaining('seamwork backfill') });
+  });
+});
