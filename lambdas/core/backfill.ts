@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GENESIS_HASH, headOf, sealRecord } from './audit-record.js';
 import { breakerState, type BreakerPolicy, type BreakerStore } from './breaker.js';
 import { capScopes, capsFor, type CapsConfig, type LabelledScope, type TenantCaps } from './caps.js';
-import { actualCostUsd, priceFor, toMicroUsd, worstCaseCostUsd } from './cost.js';
+import { actualCostUsd, priceFor, toMicroUsd, usageRecord, worstCaseCostUsd } from './cost.js';
 import type { Envelope, UsageRecord } from './envelope.js';
 import type { IntegrationDefinition } from './integration.js';
 import type { AuditStore, CostLedger, DedupeStore, DriftStore, FlagSource, MetricsSink, ModelResult, QueueSender, Reservation, TokenVault } from './ports.js';
@@ -467,15 +467,8 @@ export async function runBackfill(events: BackfillEvent[], deps: BackfillDeps, o
     const costUsd = actualCostUsd(def.model.id, result.usage, { batch: true });
     const perCallUsd = actualCostUsd(def.model.id, result.usage);
     await deps.ledger.reconcile(p.reservation!, toMicroUsd(costUsd));
-    const usage: UsageRecord = {
-      model: result.model,
-      inputTokens: result.usage.input_tokens,
-      outputTokens: result.usage.output_tokens,
-      cacheReadTokens: result.usage.cache_read_input_tokens ?? 0,
-      cacheWriteTokens: result.usage.cache_creation_input_tokens ?? 0,
-      costUsd,
-      reservedUsd: p.worstUsd,
-    };
+    const usage: UsageRecord = usageRecord(result, def.model.id, costUsd, p.worstUsd, priceFor(def.model.id).batchDiscount);
+
     const aiDecision = (result.toolInput ?? { __unparsed: result.text ?? null }) as Record<string, unknown>;
     const run = await runStage('infer', p.envelope, delivery, async (): Promise<StageOutcome> => ({
       kind: 'forward', to: 'verify', envelope: { ...p.routed, aiDecision, usage },

@@ -162,3 +162,20 @@ export function cachingSavingUsd(model: string, usage: ModelUsage): number {
   const writes = usage.cache_creation_input_tokens ?? 0;
   return (reads * (price.inputPerMTok - price.cacheReadPerMTok) - writes * (price.cacheWritePerMTok - price.inputPerMTok)) / 1_000_000;
 }
+
+/**
+ * The usage record an `inferred` audit record carries: tokens, cost, caching's saving, the
+ * reservation. `discount` is the batch discount when the call was priced as part of a batch.
+ */
+export function usageRecord(result: { model: string; usage: ModelUsage }, pricedAs: string, costUsd: number, reservedUsd: number, discount = 0) {
+  return {
+    model: result.model,
+    inputTokens: result.usage.input_tokens,
+    outputTokens: result.usage.output_tokens,
+    cacheReadTokens: result.usage.cache_read_input_tokens ?? 0,
+    cacheWriteTokens: result.usage.cache_creation_input_tokens ?? 0,
+    costUsd,
+    cacheSavingUsd: cachingSavingUsd(pricedAs, result.usage) * (1 - discount),
+    reservedUsd,
+  };
+}

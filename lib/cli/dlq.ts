@@ -1,8 +1,9 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { ChangeMessageVisibilityBatchCommand, ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, ChangeMessageVisibilityCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import { sqsClient } from '../../lambdas/aws/clients.js';
-import { SqsQueueSender, readMessageBody } from '../../lambdas/aws/sqs-queues.js';
+import { holdEvery } from './held-messages.js';
+import { SqsQueueSender } from '../../lambdas/aws/sqs-queues.js';
 import { ENV, QUARANTINE_QUEUE } from '../../lambdas/core/config-keys.js';
 import type { DriftFinding } from '../../lambdas/core/contracts/drift.js';
 import { headOf } from '../../lambdas/core/audit-record.js';
@@ -86,21 +87,7 @@ function urlOf(queue: string): string {
 /** Receives every message of each queue, holding each invisible for five minutes. */
 async function holdAll(queues: string[]): Promise<Held[]> {
   const out: Held[] = [];
-  for (const queue of queues) {
-    const url = urlOf(queue);
-    for (let empty = 0; empty < 2;) {
-      const res = await sqsClient().send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 300, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['SentTimestamp'] }));
-      const messages = res.Messages ?? [];
-      if (messages.length === 0) {
-        empty += 1;
-        continue;
-      }
-      for (const m of messages) {
-        const item = await readMessageBody<ParkedItem>({ body: m.Body ?? '{}' });
-        out.push({ queue, url, receiptHandle: m.ReceiptHandle!, item, sentAt: new Date(Number(m.Attributes?.SentTimestamp ?? Date.now())) });
-      }
-    }
-  }
+  for (const queue of queues) out.push(...(await holdEvery<ParkedItem>(urlOf(queue))).map((h) => ({ ...h, queue })));
   return out;
 }
 

@@ -1,8 +1,9 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { ChangeMessageVisibilityBatchCommand, ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, ChangeMessageVisibilityCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
+import { holdEvery } from './held-messages.js';
 import { sqsClient } from '../../lambdas/aws/clients.js';
-import { SqsQueueSender, readMessageBody } from '../../lambdas/aws/sqs-queues.js';
+import { SqsQueueSender } from '../../lambdas/aws/sqs-queues.js';
 import type { AuditRecord } from '../../lambdas/core/audit-record.js';
 import { ENV, REVIEW_QUEUE } from '../../lambdas/core/config-keys.js';
 import {
@@ -108,20 +109,7 @@ function parseOptions(sub: string | undefined, rest: string[]): ReviewOptions & 
 
 /** Receives every message of the review queue, holding each invisible for five minutes. */
 async function holdAll(url: string): Promise<Held[]> {
-  const out: Held[] = [];
-  for (let empty = 0; empty < 2;) {
-    const res = await sqsClient().send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 300, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['SentTimestamp'] }));
-    const messages = res.Messages ?? [];
-    if (messages.length === 0) {
-      empty += 1;
-      continue;
-    }
-    for (const m of messages) {
-      const item = await readMessageBody<ReviewItem>({ body: m.Body ?? '{}' });
-      out.push({ url, receiptHandle: m.ReceiptHandle!, item, sentAt: new Date(Number(m.Attributes?.SentTimestamp ?? Date.now())) });
-    }
-  }
-  return out;
+  return holdEvery<ReviewItem>(url);
 }
 
 /** Makes held messages visible again, ten at a time. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { actualCostUsd, cachingSavingUsd, toMicroUsd, worstCaseCostUsd } from '../cost.js';
+import { actualCostUsd, toMicroUsd, usageRecord, worstCaseCostUsd } from '../cost.js';
 import { ModelRateLimited, toSeamworkError } from '../errors.js';
 import type { Envelope, UsageRecord } from '../envelope.js';
 import type { IntegrationDefinition, SourceDocument } from '../integration.js';
@@ -160,16 +160,8 @@ async function aiPath(
   if (deps.breaker) await signal(deps, def.name, 'call');
   const costUsd = actualCostUsd(def.model.id, result.usage);
   await deps.ledger.reconcile(reserved.reservation, toMicroUsd(costUsd));
-  const usage: UsageRecord = {
-    model: result.model,
-    inputTokens: result.usage.input_tokens,
-    outputTokens: result.usage.output_tokens,
-    cacheReadTokens: result.usage.cache_read_input_tokens ?? 0,
-    cacheWriteTokens: result.usage.cache_creation_input_tokens ?? 0,
-    costUsd,
-    cacheSavingUsd: cachingSavingUsd(def.model.id, result.usage),
-    reservedUsd: worstUsd,
-  };
+  const usage: UsageRecord = usageRecord(result, def.model.id, costUsd, worstUsd);
+
   const aiDecision = (result.toolInput ?? { __unparsed: result.text ?? null }) as Record<string, unknown>;
   return {
     kind: 'forward',
