@@ -41,3 +41,22 @@ export function findKeyword(keyword: string, documents: SourceDocument[]): Keywo
 export function findAll(keywords: readonly string[], documents: SourceDocument[]): KeywordHit[] {
   return keywords.map((k) => findKeyword(k, documents)).filter((h): h is KeywordHit => h !== undefined);
 }
+
+/** The candidate whose keywords hit most often (ties: the earlier), with its hits; `fallback` when none hit. */
+export function mostHits<T>(table: ReadonlyArray<readonly [T, readonly string[]]>, documents: SourceDocument[], fallback: T): { value: T; hits: KeywordHit[] } {
+  let best = { value: fallback, hits: [] as KeywordHit[] };
+  for (const [candidate, keywords] of table) {
+    const hits = findAll(keywords, documents);
+    if (hits.length > best.hits.length) best = { value: candidate, hits };
+  }
+  return best;
+}
+
+/** The first candidate (in table order) any of whose keywords hits, with the hit; `fallback` when none does. */
+export function firstHit<T>(table: ReadonlyArray<readonly [T, readonly string[]]>, documents: SourceDocument[], fallback: T): { value: T; hit?: KeywordHit } {
+  for (const [candidate, keywords] of table) {
+    const hit = findAll(keywords, documents)[0];
+    if (hit) return { value: candidate, hit };
+  }
+  return { value: fallback };
+}

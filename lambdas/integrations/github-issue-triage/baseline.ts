@@ -1,5 +1,5 @@
 import type { SourceDocument } from '../../core/integration.js';
-import { findAll, sentences, type KeywordHit } from '../../core/keywords.js';
+import { findAll, firstHit, mostHits, sentences, type KeywordHit } from '../../core/keywords.js';
 import type { IssueInput } from './contract.js';
 import type { EvidenceItem, IssueLabel, IssuePriority, IssueTriageDecision, PrimaryLabel } from './output.js';
 import { UNKNOWN_KIND } from './output.js';
@@ -52,26 +52,8 @@ function firstSentenceEvidence(documents: SourceDocument[]): EvidenceItem[] {
 
 /** Triage an issue with keyword rules. Evidence quotes are verbatim sentences from `documents`. */
 export function triageIssueByKeywords(_input: IssueInput, documents: SourceDocument[]): IssueTriageDecision {
-  let kind: PrimaryLabel = UNKNOWN_KIND;
-  let kindHits: KeywordHit[] = [];
-  for (const [candidate, keywords] of KIND_KEYWORDS) {
-    const hits = findAll(keywords, documents);
-    if (hits.length > kindHits.length) {
-      kind = candidate;
-      kindHits = hits;
-    }
-  }
-
-  let priority: IssuePriority = 'p2';
-  let priorityHit: KeywordHit | undefined;
-  for (const [candidate, keywords] of PRIORITY_KEYWORDS) {
-    const hit = findAll(keywords, documents)[0];
-    if (hit) {
-      priority = candidate;
-      priorityHit = hit;
-      break;
-    }
-  }
+  const { value: kind, hits: kindHits } = mostHits<PrimaryLabel>(KIND_KEYWORDS, documents, UNKNOWN_KIND);
+  const { value: priority, hit: priorityHit } = firstHit<IssuePriority>(PRIORITY_KEYWORDS, documents, 'p2');
 
   const words = documents.map((d) => d.text).join(' ').split(/\s+/).filter((w) => w.length > 0).length;
   if (kindHits.length === 0 || words < BASELINE_SHORT_ISSUE_WORDS) {

@@ -1,5 +1,5 @@
 import type { SourceDocument } from '../../core/integration.js';
-import { findAll, sentences, type KeywordHit } from '../../core/keywords.js';
+import { findAll, firstHit, mostHits, sentences, type KeywordHit } from '../../core/keywords.js';
 import type { TicketInput } from './contract.js';
 import type { EvidenceItem, TriageCategory, TriageDecision, TriagePriority } from './output.js';
 import { SUMMARY_MAX } from './output.js';
@@ -50,26 +50,8 @@ function addEvidence(into: EvidenceItem[], hit: KeywordHit | undefined): void {
 
 /** Triage a ticket with keyword rules. Evidence quotes are verbatim sentences from `documents`. */
 export function triageByKeywords(input: TicketInput, documents: SourceDocument[]): TriageDecision {
-  let category: TriageCategory = 'other';
-  let categoryHits: KeywordHit[] = [];
-  for (const [candidate, keywords] of CATEGORY_KEYWORDS) {
-    const hits = findAll(keywords, documents);
-    if (hits.length > categoryHits.length) {
-      category = candidate;
-      categoryHits = hits;
-    }
-  }
-
-  let priority: TriagePriority = 'normal';
-  let priorityHit: KeywordHit | undefined;
-  for (const [candidate, keywords] of PRIORITY_KEYWORDS) {
-    const hit = findAll(keywords, documents)[0];
-    if (hit) {
-      priority = candidate;
-      priorityHit = hit;
-      break;
-    }
-  }
+  const { value: category, hits: categoryHits } = mostHits<TriageCategory>(CATEGORY_KEYWORDS, documents, 'other');
+  const { value: priority, hit: priorityHit } = firstHit<TriagePriority>(PRIORITY_KEYWORDS, documents, 'normal');
 
   const escalationHit = findAll(ESCALATION_KEYWORDS, documents)[0];
   const allText = documents.map((d) => d.text).join(' ');
