@@ -37,7 +37,7 @@ const USAGE = `seamwork — the seams between a vendor's webhook and the action 
   dlq show <decision-id>                           one parked message, its drift, and what a redrive would do
   dlq redrive [--queue Q] [--integration I] [--id D]... [--dry-run]
                                                    re-validate against today's contract and replay what
-                                                   passes; the rest stays parked with the new reason
+                                                   passes; the rest stays parked, and why is printed
   review [list] [--integration I] [--code C]       the review queue: decision, integration, code, age, reason
   review show <decision-id>                        one item: the proposed decision, its checks, what approve does
   review approve <decision-id> --reason "…" [--extra-usd N]
