@@ -102,7 +102,10 @@ export class DynamoCostLedger implements CostLedger {
           },
         }));
       } catch (err) {
-        for (const d of done) await this.add(d, -microUsd, false).catch(() => undefined);
+        // The put may have landed although the client saw an error: remove it first, and roll
+        // the scopes back only if that answer is certain; otherwise the sweeper releases it.
+        const certain = await this.deleteHold(hold.id).then(() => true, () => false);
+        if (certain) for (const d of done) await this.add(d, -microUsd, false).catch(() => undefined);
         throw storeError('Recording a reservation failed', err);
       }
     }
@@ -136,12 +139,26 @@ export class DynamoCostLedger implements CostLedger {
         if (!(await this.deleteHold(id))) continue; // reconciled meanwhile
         const amount = Number(item.reservedMicro);
         const scopes = (item.scopes ?? []) as CapScope[];
-        for (const scope of scopes) await this.add(scope, -amount, false);
-        released.push({ id, decisionId: String(item.decisionId), reservedMicroUsd: amount, scopes: scopes.map((s) => s.key) });
+        // Invoked: the model may have billed; the worst case stays as spend (too high, never too low).
+        const charged = item.invoked === true;
+        if (!charged) for (const scope of scopes) await this.add(scope, -amount, false);
+        released.push({ id, decisionId: String(item.decisionId), reservedMicroUsd: amount, scopes: scopes.map((s) => s.key), ...(charged ? { charged } : {}) });
       }
       start = res.LastEvaluatedKey;
     } while (start);
     return released;
+  }
+
+  async markInvoked(reservation: Reservation): Promise<void> {
+    if (reservation.id === undefined) return;
+    try {
+      await dynamoClient().send(new UpdateCommand({
+        TableName: this.table, Key: { pk: `resv#${reservation.id}` }, UpdateExpression: 'SET invoked = :t',
+        ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':t': true },
+      }));
+    } catch (err) {
+      if (!isConditionFailure(err)) throw storeError(`Marking reservation ${reservation.id} invoked failed`, err);
+    }
   }
 
   /** Deletes a reservation record if it is still there; true when this call deleted it. */

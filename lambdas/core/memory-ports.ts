@@ -28,7 +28,11 @@ export class MemoryAuditStore implements AuditStore {
 /** A cost ledger in memory: check-and-add in one synchronous step, so it is atomic. */
 export class MemoryCostLedger implements CostLedger {
   readonly spent = new Map<string, number>();
-  readonly holds = new Map<string, { reservation: Reservation; hold: ReservationHold; expiresAt: number }>();
+  readonly holds = new Map<string, { reservation: Reservation; hold: ReservationHold; expiresAt: number; invoked?: boolean }>();
+  async markInvoked(reservation: Reservation): Promise<void> {
+    const h = reservation.id !== undefined ? this.holds.get(reservation.id) : undefined;
+    if (h) h.invoked = true;
+  }
   async reserve(scopes: CapScope[], microUsd: number, hold?: ReservationHold) {
     for (const s of scopes) {
       const cur = this.spent.get(s.key) ?? 0;
@@ -51,8 +55,8 @@ export class MemoryCostLedger implements CostLedger {
       if (out.length >= limit) break;
       if (h.expiresAt > now.getTime()) continue;
       this.holds.delete(id);
-      for (const s of h.reservation.scopes) this.spent.set(s.key, (this.spent.get(s.key) ?? 0) - h.reservation.reservedMicroUsd);
-      out.push({ id, decisionId: h.hold.decisionId, reservedMicroUsd: h.reservation.reservedMicroUsd, scopes: h.reservation.scopes.map((s) => s.key) });
+      if (!h.invoked) for (const s of h.reservation.scopes) this.spent.set(s.key, (this.spent.get(s.key) ?? 0) - h.reservation.reservedMicroUsd);
+      out.push({ id, decisionId: h.hold.decisionId, reservedMicroUsd: h.reservation.reservedMicroUsd, scopes: h.reservation.scopes.map((s) => s.key), ...(h.invoked ? { charged: true } : {}) });
     }
     return out;
   }

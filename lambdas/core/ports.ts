@@ -71,6 +71,8 @@ export interface ReleasedReservation {
   decisionId: string;
   reservedMicroUsd: number;
   scopes: string[];
+  /** The call had been made: the worst case was kept as spend rather than given back. */
+  charged?: boolean;
 }
 
 /** Layer 3: the cost ledger. Reservations are atomic, worst case first (invariant 3). */
@@ -82,8 +84,13 @@ export interface CostLedger {
   reserve(scopes: CapScope[], microUsd: number, hold?: ReservationHold): Promise<{ ok: true; reservation: Reservation } | { ok: false; refusedBy: CapScope; spentMicroUsd: number }>;
   /** Replaces the reservation by the actual spend (releases the difference). */
   reconcile(reservation: Reservation, actualMicroUsd: number): Promise<void>;
-  /** Releases up to `limit` recorded reservations whose time ran out (crashed invocations). */
+  /**
+   * Releases up to `limit` recorded reservations whose time ran out (crashed invocations). One
+   * marked as invoked (the model may have billed) is charged at its worst case instead.
+   */
   releaseExpired(now: Date, limit?: number): Promise<ReleasedReservation[]>;
+  /** Marks a recorded reservation as invoked, just before the model call. */
+  markInvoked?(reservation: Reservation): Promise<void>;
 }
 
 /** Layer 3 pacing: a tokens-per-minute budget shared by every invocation of an integration. */

@@ -18,8 +18,10 @@ export const CONNECTOR_TIMEOUT_MS = 10_000;
 /** Most actions one decision may request. */
 export const MAX_ACTIONS_PER_DECISION = 4;
 
-/** Worst-case time of one model call including its retries. */
-export const MODEL_CALL_WORST_MS = (MODEL_MAX_RETRIES + 1) * MODEL_CALL_TIMEOUT_MS + MODEL_MAX_RETRIES * MODEL_MAX_RETRY_WAIT_MS;
+/** The pre-flight's token count: one try, this long at most (then the estimate is used). */
+export const COUNT_TOKENS_TIMEOUT_MS = 3_000;
+/** Worst-case time of one inference: the token count, then one model call including its retries. */
+export const MODEL_CALL_WORST_MS = COUNT_TOKENS_TIMEOUT_MS + (MODEL_MAX_RETRIES + 1) * MODEL_CALL_TIMEOUT_MS + MODEL_MAX_RETRIES * MODEL_MAX_RETRY_WAIT_MS;
 /** Worst-case time of acting on one decision. */
 export const ACT_WORST_MS = MAX_ACTIONS_PER_DECISION * CONNECTOR_TIMEOUT_MS;
 

@@ -3,7 +3,7 @@ import { ModelRateLimited, ModelUnavailable, SeamworkError } from '../core/error
 import type { ModelPort, ModelResult } from '../core/ports.js';
 import type { BuiltPrompt } from '../core/prompt.js';
 import { withRetries, type RetryVerdict } from '../core/retry.js';
-import { MODEL_CALL_TIMEOUT_MS, MODEL_MAX_RETRIES, MODEL_MAX_RETRY_WAIT_MS, MODEL_RETRY_BASE_MS, MODEL_RETRY_CAP_MS } from '../core/time-budgets.js';
+import { COUNT_TOKENS_TIMEOUT_MS, MODEL_CALL_TIMEOUT_MS, MODEL_MAX_RETRIES, MODEL_MAX_RETRY_WAIT_MS, MODEL_RETRY_BASE_MS, MODEL_RETRY_CAP_MS } from '../core/time-budgets.js';
 
 /** Options of the Anthropic model adapter. */
 export interface AnthropicModelOptions {
@@ -47,7 +47,7 @@ export class AnthropicModel implements ModelPort {
 
   /**
    * The request's input tokens as the API counts them (`POST /v1/messages/count_tokens`, free),
-   * for the worst-case pre-flight. Same retry loop as a call.
+   * for the worst-case pre-flight: one try with a short timeout (the caller falls back to the estimate).
    */
   async countTokens(prompt: BuiltPrompt): Promise<number> {
     const { max_tokens: _m, temperature: _t, metadata: _md, stop_sequences: _s, ...params } = prompt.request as Record<string, unknown>;
@@ -57,10 +57,9 @@ export class AnthropicModel implements ModelPort {
         throw err;
       });
       const client = await this.client;
-      const res = await withRetries(() => client.messages.countTokens(params as unknown as Anthropic.MessageCountTokensParams), {
-        retries: this.options.maxRetries ?? MODEL_MAX_RETRIES, baseMs: MODEL_RETRY_BASE_MS, capMs: MODEL_RETRY_CAP_MS, maxRetryAfterMs: MODEL_MAX_RETRY_WAIT_MS,
-        classify: classifyModelError, sleep: this.options.sleep,
-      });
+      // One short try, no retries: infer falls back to the estimate, and the stage's time budget
+      // must stay one model call's worth (test/unit/topology.test.ts).
+      const res = await client.messages.countTokens(params as unknown as Anthropic.MessageCountTokensParams, { timeout: COUNT_TOKENS_TIMEOUT_MS, maxRetries: 0 });
       return res.input_tokens;
     } catch (err) {
       throw toModelError(err);

@@ -81,6 +81,16 @@ describe('AWS adapters under concurrency', () => {
       expect(await ledger.spent(scope.key)).toBe(10 * 1_000);
     });
 
+    it('are kept as spend, not given back, when the model had been called (the call may have billed)', async () => {
+      const ledger = new DynamoCostLedger(emulators.tables.ledger);
+      const scope = { key: 'tenant#invoked#day#2026-11-25', capMicroUsd: 10_000 };
+      const r = await ledger.reserve([scope], 4_000, hold('invoked-1', t0, 1));
+      if (!r.ok) throw new Error('expected a reservation');
+      await ledger.markInvoked(r.reservation);
+      expect(await ledger.releaseExpired(new Date(t0.getTime() + 60_000))).toMatchObject([{ id: 'invoked-1', charged: true }]);
+      expect(await ledger.spent(scope.key)).toBe(4_000);
+    });
+
     it('once reconciled, are not released by the sweeper', async () => {
       const ledger = new DynamoCostLedger(emulators.tables.ledger);
       const scope = { key: 'tenant#done#day#2026-11-25', capMicroUsd: 10_000 };

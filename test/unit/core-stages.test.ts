@@ -344,3 +344,19 @@ describe('verifyStage with a person\'s approval from the review queue', () => {
     expect(out.envelope.verified!.shadowActions).toBeUndefined();
   });
 });
+
+describe('inferStage when the ledger fails after a billed call', () => {
+  it('forwards the decision (no second call on redelivery) and says the reconcile is pending', async () => {
+    const ledger = new MemoryCostLedger();
+    ledger.reconcile = async () => { throw new Error('throttled'); };
+    const model = new FixedModel(good);
+    const e = envelope({ stage: 'infer', input: { requesterId: '1', ticketId: '1' }, documents: docs });
+    const out = await inferStage(e, { integration: () => def, ledger, model, now, caps: { tenantDailyUsd: 10, tenantMonthlyUsd: 100, integrationDailyUsd: 100, globalDailyUsd: 100 }, maxRateLimitRequeues: 0, flags: new StaticFlagSource({ [def.name]: { enabled: true, rolloutPercent: 100, mode: 'live' } }) });
+    expect(out.kind).toBe('forward');
+    expect(model.calls).toBe(1);
+    expect((out.audit.data.caps as { reconcilePending?: string }).reconcilePending).toContain('throttled');
+    // Marked invoked before the call: once expired, the sweeper keeps the worst case as spend.
+    const released = await ledger.releaseExpired(new Date(now().getTime() + 3_600_000));
+    expect(released).toMatchObject([{ charged: true }]);
+  });
+});

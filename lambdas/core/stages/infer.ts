@@ -133,6 +133,9 @@ async function aiPath(
     );
   }
 
+  // From here the model may bill: should this invocation die before reconciling, the sweeper
+  // keeps the worst case as spend instead of giving it back. (A failed mark only loses that.)
+  await deps.ledger.markInvoked?.(reserved.reservation).catch(() => undefined);
   let result: ModelResult;
   try {
     result = await deps.model.invoke(prompt);
@@ -159,7 +162,9 @@ async function aiPath(
 
   if (deps.breaker) await signal(deps, def.name, 'call');
   const costUsd = actualCostUsd(def.model.id, result.usage);
-  await deps.ledger.reconcile(reserved.reservation, toMicroUsd(costUsd));
+  // The call is made and billed: never let a failed reconcile send the message round for a
+  // second call. The reservation stays marked invoked, so the sweeper keeps its worst case.
+  const reconcileProblem = await deps.ledger.reconcile(reserved.reservation, toMicroUsd(costUsd)).then(() => undefined, (err: unknown) => (err as Error).message);
   const usage: UsageRecord = usageRecord(result, def.model.id, costUsd, worstUsd);
 
   const aiDecision = (result.toolInput ?? { __unparsed: result.text ?? null }) as Record<string, unknown>;
@@ -170,7 +175,7 @@ async function aiPath(
     audit: {
       kind: 'inferred',
       // The cap decision: which caps were checked and what was reserved against them.
-      data: { route: routeData, prompt: promptData, preflight, caps: { scopes, reservedMicroUsd: reserved.reservation.reservedMicroUsd, reservation: reserved.reservation.id ?? null, override: override ?? null, tenantCaps: tenantCaps ?? null, tenantCapUsedPercent: tenantCapUsedPercent(scopes, reserved.reservation) }, model: deps.model.id, response: result, usage, baselineDecision },
+      data: { route: routeData, prompt: promptData, preflight, caps: { scopes, reservedMicroUsd: reserved.reservation.reservedMicroUsd, reservation: reserved.reservation.id ?? null, override: override ?? null, tenantCaps: tenantCaps ?? null, tenantCapUsedPercent: tenantCapUsedPercent(scopes, reserved.reservation), ...(reconcileProblem ? { reconcilePending: `not reconciled (${reconcileProblem}); the sweeper keeps the worst case` } : {}) }, model: deps.model.id, response: result, usage, baselineDecision },
     },
   };
 }
