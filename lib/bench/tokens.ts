@@ -1,4 +1,5 @@
-import { priceFor } from '../../lambdas/core/cost.js';
+import { actualCostUsd, priceFor } from '../../lambdas/core/cost.js';
+import type { UsageRecord } from '../../lambdas/core/envelope.js';
 import { dryRunDecision } from '../../lambdas/core/eval/dry-run.js';
 import { loadGolden } from '../../lambdas/core/eval/run.js';
 import { StaticFlagSource } from '../../lambdas/core/memory-ports.js';
@@ -23,18 +24,11 @@ export const PRICED_MODELS = ['claude-haiku-4-5', 'claude-sonnet-4-5'] as const;
 const MIN_CACHEABLE_TOKENS: Record<(typeof PRICED_MODELS)[number], number> = { 'claude-haiku-4-5': 4096, 'claude-sonnet-4-5': 1024 };
 
 /** One inferred call's usage, as the `inferred` audit record carries it. */
-interface CallUsage {
-  model: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  costUsd: number;
-}
+type CallUsage = UsageRecord;
 
+/** The same tokens priced at another model's prices, caching as billed. */
 function costWithCaching(model: string, u: CallUsage): number {
-  const p = priceFor(model);
-  return (u.inputTokens * p.inputPerMTok + u.outputTokens * p.outputPerMTok + u.cacheWriteTokens * p.cacheWritePerMTok + u.cacheReadTokens * p.cacheReadPerMTok) / 1_000_000;
+  return actualCostUsd(model, { input_tokens: u.inputTokens, output_tokens: u.outputTokens, cache_creation_input_tokens: u.cacheWriteTokens, cache_read_input_tokens: u.cacheReadTokens });
 }
 
 function costWithoutCaching(model: string, u: CallUsage): number {

@@ -43,6 +43,20 @@ export interface AlarmsProps {
  * vocabulary is fixed): a message in any DLQ, errors in any function, one composite alarm over
  * all of them that AppConfig watches to roll a flag change back, and a dashboard.
  */
+/** The handlers' EMF metric: Seamwork's namespace, their default dimensions (lambdas/aws/metrics.ts). */
+function emf(metricName: string, stage: string, period: Duration, statistic: string = cloudwatch.Stats.SUM): cloudwatch.Metric {
+  return new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, period, statistic, dimensionsMap: { service: 'seamwork', stage } });
+}
+
+/** An alarm that fires in the first period the metric reaches `threshold`; no data is fine. */
+function atLeast(scope: Construct, id: string, alarmDescription: string, metric: cloudwatch.IMetric, threshold: number): cloudwatch.Alarm {
+  return new cloudwatch.Alarm(scope, id, {
+    alarmDescription, metric, threshold, evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+}
+
 export class Alarms extends Construct {
   /** One alarm per DLQ, by queue name: any visible message fires it. */
   public readonly dlqAlarms: Record<string, cloudwatch.Alarm> = {};
@@ -111,57 +125,28 @@ export class Alarms extends Construct {
 
     const quarantine = props.queues.quarantine?.queue;
     if (quarantine) {
-      this.quarantineAlarm = new cloudwatch.Alarm(this, 'Quarantined', {
-        alarmDescription: 'Seamwork: events are held in quarantine because a vendor payload drifted from its contract; `seamwork dlq list` names the field, `seamwork dlq redrive --queue quarantine` replays them after the contract is updated.',
-        metric: quarantine.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+      this.quarantineAlarm = atLeast(this, 'Quarantined',
+        'Seamwork: events are held in quarantine because a vendor payload drifted from its contract; `seamwork dlq list` names the field, `seamwork dlq redrive --queue quarantine` replays them after the contract is updated.',
+        quarantine.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }), 1);
     }
-    this.migrationExpiredAlarm = new cloudwatch.Alarm(this, 'MigrationWindowExpired', {
-      alarmDescription: 'Seamwork: payloads rely on a contract migration window that has expired; `seamwork contracts` lists it. Update the contract (or ask the vendor) — the widened shape is drift again.',
-      // Emitted by the validate stage with the handlers' default dimensions (lambdas/aws/metrics.ts).
-      metric: new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: METRICS.MigrationWindowExpired, period: Duration.hours(1), statistic: cloudwatch.Stats.SUM, dimensionsMap: { service: 'seamwork', stage: 'validate' } }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.migrationExpiredAlarm = atLeast(this, 'MigrationWindowExpired',
+      'Seamwork: payloads rely on a contract migration window that has expired; `seamwork contracts` lists it. Update the contract (or ask the vendor) — the widened shape is drift again.',
+      emf(METRICS.MigrationWindowExpired, 'validate', Duration.hours(1)), 1);
 
-    // Seamwork's own EMF metrics, with the handlers' default dimensions (lambdas/aws/metrics.ts).
-    const emf = (metricName: string, stage: string, period: Duration) =>
-      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, period, statistic: cloudwatch.Stats.SUM, dimensionsMap: { service: 'seamwork', stage } });
-    this.breakerAlarm = new cloudwatch.Alarm(this, 'BreakerOpened', {
-      alarmDescription: 'Seamwork: an integration\'s circuit breaker opened on model errors or failed verification; its events take the baseline path until it half-opens. The inferred records say why.',
-      metric: new cloudwatch.MathExpression({
+    this.breakerAlarm = atLeast(this, 'BreakerOpened',
+      'Seamwork: an integration\'s circuit breaker opened on model errors or failed verification; its events take the baseline path until it half-opens. The inferred records say why.',
+      new cloudwatch.MathExpression({
         expression: 'infer + verify',
         usingMetrics: { infer: emf(METRICS.BreakerOpened, 'infer', Duration.minutes(5)), verify: emf(METRICS.BreakerOpened, 'verify', Duration.minutes(5)) },
         period: Duration.minutes(5),
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.burnRateAlarm = new cloudwatch.Alarm(this, 'CostBurnRate', {
-      alarmDescription: `Seamwork: model spend in the last hour would exhaust the global daily cap in under 8 hours (3× the even pace). \`seamwork cost\` shows which tenant and integration.`,
-      metric: emf(METRICS.CostMicroUsd, 'infer', Duration.hours(1)),
-      threshold: burnRateThresholdMicroUsd(props.globalDailyCapUsd ?? DEFAULT_CAPS.globalDailyUsd),
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+      }), 1);
+    this.burnRateAlarm = atLeast(this, 'CostBurnRate',
+      'Seamwork: model spend in the last hour would exhaust the global daily cap in under 8 hours (3× the even pace). `seamwork cost` shows which tenant and integration.',
+      emf(METRICS.CostMicroUsd, 'infer', Duration.hours(1)), burnRateThresholdMicroUsd(props.globalDailyCapUsd ?? DEFAULT_CAPS.globalDailyUsd));
 
-    this.tenantCapAlarm = new cloudwatch.Alarm(this, 'TenantCapNearlySpent', {
-      alarmDescription: 'Seamwork: a tenant has used 80% or more of its daily or monthly model spend cap; the rest of its events will wait in review. `seamwork cost` names it; `seamwork caps set` raises it without a deploy.',
-      metric: new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: METRICS.TenantCapUsedPercent, period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM, dimensionsMap: { service: 'seamwork', stage: 'infer' } }),
-      threshold: 80,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.tenantCapAlarm = atLeast(this, 'TenantCapNearlySpent',
+      'Seamwork: a tenant has used 80% or more of its daily or monthly model spend cap; the rest of its events will wait in review. `seamwork cost` names it; `seamwork caps set` raises it without a deploy.',
+      emf(METRICS.TenantCapUsedPercent, 'infer', Duration.minutes(5), cloudwatch.Stats.MAXIMUM), 80);
 
     for (const name of ['infer', 'verify', 'act']) {
       const dlq = props.queues[name]?.dlq;
