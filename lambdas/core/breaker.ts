@@ -1,3 +1,4 @@
+import { hallucinationFlagged } from './grounding/playbook.js';
 import { METRICS } from './metrics.js';
 import type { MetricsSink } from './ports.js';
 import type { StageOutcome } from './stages/types.js';
@@ -88,13 +89,14 @@ export async function recordSignal(
 }
 
 /**
- * The quality signal of a verify outcome on the AI path: a retracted quote, a number from nowhere
- * or a schema break is a failure; abstaining, low confidence and thin evidence are the model being
+ * The quality signal of a verify outcome on the AI path: a schema break, or any grounding check
+ * that failed or retracted something (a quote not in its source, a claim without a quote, a number
+ * from nowhere, a divergent second sample…) is a failure; abstaining, low confidence and thin evidence are the model being
  * honest, not wrong, and do not count.
  */
 export function qualityFailureOf(outcome: StageOutcome | undefined, error?: { code?: string }): boolean {
   if (error?.code === 'OUTPUT_SCHEMA_VIOLATION') return true;
   if (!outcome || outcome.audit.kind !== 'verified' || outcome.audit.data.source !== 'ai') return false;
   const checks = (outcome.audit.data.checks ?? []) as Array<{ check: string; verdict: string }>;
-  return checks.some((c) => (c.check === 'quote-exists' && (c.verdict === 'retracted' || c.verdict === 'fail')) || (c.check === 'numbers-in-sources' && c.verdict === 'fail'));
+  return hallucinationFlagged(checks);
 }

@@ -1,5 +1,21 @@
 import type { QueueStage, StageName } from './config-keys.js';
-import type { ActionRequest, Evidence, SourceDocument } from './integration.js';
+import type { ActionRequest, Claim, Evidence, SourceDocument } from './integration.js';
+import type { CitedText } from './grounding/citations.js';
+import type { CanarySample } from './grounding/divergence.js';
+import type { EvaluatorRun } from './grounding/fresh-evaluator.js';
+import type { Lineage } from './grounding/source-whitelist.js';
+
+/** What infer gathered for verify's grounding checks besides the decision itself. */
+export interface GroundingEvidence {
+  /** Citations mode: the model's text blocks with the API's citations (step 5). */
+  citations?: CitedText[];
+  /** The second sample of a high-stakes decision (step 8). */
+  canary?: CanarySample;
+  /** The fresh-context evaluator's run (step 6). */
+  evaluator?: EvaluatorRun;
+  /** Which documents were admitted to the prompt and which were refused (step 9). */
+  lineage?: Lineage;
+}
 
 /** Which path an event takes, chosen from flags at the infer stage. */
 export type DecisionPath = 'ai' | 'baseline' | 'shadow';
@@ -14,6 +30,8 @@ export type FinalOutcome = 'acted' | 'baseline' | 'review' | 'dlq' | 'quarantine
 export interface CheckResult {
   /** Check id, e.g. `output-schema`, `quote-exists`, `confidence-floor`. */
   check: string;
+  /** The grounding playbook step (1-10) the check enforces, when it is one (docs/grounding.md). */
+  step?: number;
   /** `overridden`: the check failed and a person accepted the decision anyway (`seamwork review approve`); `data` says who and why. */
   verdict: 'pass' | 'fail' | 'retracted' | 'skipped' | 'overridden';
   /** A sentence a human understands. */
@@ -40,6 +58,11 @@ export interface UsageRecord {
   cacheSavingUsd?: number;
   /** What was reserved before the call (worst case). */
   reservedUsd: number;
+  /**
+   * Calls grounding added (divergence canary, fresh-context evaluator), each reserved and
+   * reconciled like the generation; their cost is included in `costUsd`.
+   */
+  groundingCalls?: Array<{ purpose: 'canary' | 'evaluator'; model: string; inputTokens: number; outputTokens: number; costUsd: number }>;
 }
 
 /**
@@ -68,12 +91,16 @@ export interface Envelope {
   aiDecision?: Record<string, unknown>;
   baselineDecision?: Record<string, unknown>;
   usage?: UsageRecord;
+  /** Evidence for the grounding checks gathered at infer: citations, second sample, evaluator, lineage. */
+  grounding?: GroundingEvidence;
   /** The verified decision that reaches act, with the checks it passed. */
   verified?: {
     source: 'ai' | 'baseline';
     decision: Record<string, unknown>;
     actions: ActionRequest[];
     retracted: Evidence[];
+    /** Claims retracted by grounding (step 3, 4 or 6). */
+    retractedClaims?: Claim[];
     /** Shadow: the AI's verified actions, recorded but not executed. */
     shadowActions?: ActionRequest[];
   };

@@ -49,6 +49,18 @@ export interface ActionRequest {
 export interface Evidence {
   quote: string;
   source: string;
+  /** Quote id (`q1`, or `c1` for a Citations API location) that claims cite. */
+  id?: string;
+  /** Where the Citations API located the quote in its document: character offsets into the text as sent. */
+  location?: { start: number; end: number };
+}
+
+/** A claim the decision makes, paired to the quotes that support it (step 3). */
+export interface Claim {
+  /** The decision field the claim supports, e.g. `priority`. */
+  field: string;
+  statement: string;
+  quote_ids: string[];
 }
 
 /** How the vendor signs its webhooks: one verifier per scheme in lambdas/core/signature. */
@@ -95,20 +107,67 @@ export interface ModelSpec {
   temperature: number;
 }
 
-/** Grounding policy: which checks run and what a failure does. */
+/** What a failed grounding check does: drop what it found (and go on), send the decision to review, or reject it (DLQ). */
+export type GroundingAction = 'retract' | 'review' | 'reject';
+
+/** A source origin the policy trusts (step 9): documents whose `origin` matches may enter a prompt. */
+export interface TrustedOrigin {
+  /** Who vouches for it, for messages: `Zendesk ticket`. */
+  name: string;
+  /** The whole origin string must match, e.g. `/^zendesk:ticket\/\d+$/`. */
+  origin: RegExp;
+}
+
+/**
+ * Grounding policy: which of the ten playbook steps run, with what thresholds, and what a failure
+ * does. See docs/grounding.md for the steps and lambdas/core/grounding/ for one file per step.
+ */
 export interface GroundingPolicy {
   /** Below this confidence the decision goes to review. */
   minConfidence: number;
-  /** A retracted (unfound) quote: `retract` drops it and flags; `review` sends the decision to review. */
-  onUnfoundQuote: 'retract' | 'review';
   /** At least this many verified quotes must remain, else the decision goes to review. */
   minEvidence: number;
   /**
-   * Free-text output fields whose numbers must all appear in the sources (closed book); a number
-   * from nowhere sends the decision to review. @default none
+   * Step 2 or step 5: `quotes-first` asks the model to extract quotes with ids before its claims;
+   * `citations` sends the documents with the Citations API enabled and builds the evidence and
+   * claims from the citation locations the API returns.
    */
-  numbersInFields?: string[];
+  mode: 'quotes-first' | 'citations';
+  /**
+   * Step 3: decision fields that must keep at least one claim paired to a verified quote whenever
+   * they hold a value. The `claims[].field` enum of the output schema lists the same names.
+   */
+  claimFields: string[];
+  /** Step 4: free-text fields whose numbers, dates, amounts and names must appear in the sources (every claim statement is checked too). */
+  closedBookFields: string[];
+  /** Step 9: the only origins whose documents may enter a prompt or be cited. */
+  trustedOrigins: TrustedOrigin[];
+  /**
+   * Step 8 and step 6: which decisions are high stakes (a second sample is drawn and compared; the
+   * evaluator may run only for them). Receives the schema-valid decision.
+   */
+  highStakes?: { describe: string; test(decision: Record<string, unknown>): boolean };
+  /** Step 8: sample twice and compare these fields. @default off */
+  canary?: { when: 'high-stakes' | 'always'; fields: string[]; temperature: number };
+  /** Step 6: a fresh-context evaluator call (sources + claims only). @default off */
+  evaluator?: { when: 'high-stakes' | 'always'; model?: string; maxTokens: number };
+  /** Step 10: the reasoning field that must come first and never reaches an action. @default 'reasoning' */
+  reasoningField?: string;
+  /** What a failure of each check does; checks not listed use the defaults in lambdas/core/grounding/playbook.ts. */
+  onFail?: Partial<Record<GroundingCheckId, GroundingAction>>;
 }
+
+/** The grounding checks a policy can steer (steps 2 to 10; step 1, abstention, always routes to review). */
+export type GroundingCheckId =
+  | 'quotes-first'
+  | 'claim-pairing'
+  | 'closed-book'
+  | 'citations'
+  | 'fresh-evaluator'
+  | 'quote-exists'
+  | 'divergence'
+  | 'source-whitelist'
+  | 'reasoning-first';
 
 /** Per-field comparison used by the eval. */
 export interface EvalField {

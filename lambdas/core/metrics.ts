@@ -58,8 +58,24 @@ export const METRICS = {
   SchemaFailure: 'SchemaFailure',
   /** An evidence quote was not found in its cited source and was retracted (Count). */
   QuoteRetracted: 'QuoteRetracted',
-  /** The model answered "insufficient information" (Count). */
+  /** The model answered "insufficient information" (Count). With `DecisionJudged`, the abstain rate, alarmed both ways. */
   Abstained: 'Abstained',
+  /** An AI decision was judged by the grounding checks: the denominator of the abstain and hallucination rates (Count). */
+  DecisionJudged: 'DecisionJudged',
+  /** An AI decision failed or had something retracted by at least one grounding check (Count, at most 1 per decision). */
+  HallucinationFlagged: 'HallucinationFlagged',
+  /** A claim lost its supporting quote and was retracted (Count). */
+  ClaimRetracted: 'ClaimRetracted',
+  /** A number, date, amount or named entity in a claim appears in no source (closed book) (Count). */
+  UngroundedClaim: 'UngroundedClaim',
+  /** A citation named a source that is not a provided document from a whitelisted origin, or a document was kept out of the prompt (Count). */
+  SourceRejected: 'SourceRejected',
+  /** The second sample of a high-stakes decision disagreed with the first (Count). */
+  DivergenceDetected: 'DivergenceDetected',
+  /** The fresh-context evaluator found a claim unsupported, or could not judge (Count). */
+  EvaluatorUnsupported: 'EvaluatorUnsupported',
+  /** The reasoning field was missing or came after the claims (Count). */
+  ReasoningOutOfOrder: 'ReasoningOutOfOrder',
   /** The model's confidence was below the integration's floor (Count). */
   LowConfidence: 'LowConfidence',
   /** A decision was sent to the human review queue (Count). */
@@ -120,6 +136,14 @@ export const METRIC_UNITS: Record<MetricName, MetricUnitName> = {
   SchemaFailure: 'Count',
   QuoteRetracted: 'Count',
   Abstained: 'Count',
+  DecisionJudged: 'Count',
+  HallucinationFlagged: 'Count',
+  ClaimRetracted: 'Count',
+  UngroundedClaim: 'Count',
+  SourceRejected: 'Count',
+  DivergenceDetected: 'Count',
+  EvaluatorUnsupported: 'Count',
+  ReasoningOutOfOrder: 'Count',
   LowConfidence: 'Count',
   ReviewRouted: 'Count',
   ActionExecuted: 'Count',

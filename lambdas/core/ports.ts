@@ -110,6 +110,10 @@ export interface ModelResult {
   toolInput?: unknown;
   /** Any text the model produced instead (recorded, never trusted). */
   text?: string;
+  /** Text blocks with the API's citations, in order (citations mode, grounding step 5). */
+  textBlocks?: Array<{ text: string; citations?: Array<Record<string, unknown>> | null }>;
+  /** The API's message id (`msg_…`). */
+  messageId?: string;
   stopReason: string | null;
   model: string;
   requestId?: string;

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalJson } from './audit-record.js';
 import type { IntegrationDefinition, SourceDocument } from './integration.js';
+import { citationsInstructions } from './grounding/citations.js';
+import { quotesFirstInstructions } from './grounding/quotes-first.js';
 
 /**
  * Layer 2: deterministic prompt construction. The same integration version and the same
@@ -21,12 +23,12 @@ export interface BuiltPrompt {
     messages: Array<{
       role: 'user';
       content: Array<
-        | { type: 'document'; source: { type: 'text'; media_type: 'text/plain'; data: string }; title: string; context: string }
+        | { type: 'document'; source: { type: 'text'; media_type: 'text/plain'; data: string }; title: string; context: string; citations?: { enabled: boolean } }
         | { type: 'text'; text: string }
       >;
     }>;
     tools: Array<{ name: string; description: string; input_schema: { type: 'object'; [k: string]: unknown } }>;
-    tool_choice: { type: 'tool'; name: string };
+    tool_choice: { type: 'tool'; name: string } | { type: 'auto' };
   };
 }
 
@@ -43,12 +45,21 @@ export function outputJsonSchema(schema: z.ZodType): { type: 'object'; [k: strin
   return cached;
 }
 
-/** Builds the request. Documents are already validated, redacted and windowed. */
-export function buildPrompt(def: IntegrationDefinition, documents: SourceDocument[]): BuiltPrompt {
+/**
+ * Builds the request. Documents are already validated, redacted, windowed and admitted by the
+ * source whitelist. The integration's instructions are followed by the grounding mode's own:
+ * quotes with ids then claims citing them (step 2), or cited claim paragraphs with the Citations
+ * API enabled on every document and the tool left to the model's choice (step 5) — the API
+ * returns citations only in text, which a forced tool call would leave no room for.
+ * `temperature` overrides the integration's (the divergence canary's second sample).
+ */
+export function buildPrompt(def: IntegrationDefinition, documents: SourceDocument[], options: { temperature?: number } = {}): BuiltPrompt {
+  const citations = def.grounding.mode === 'citations';
+  const grounding = citations ? citationsInstructions(def.grounding.claimFields) : quotesFirstInstructions(def.grounding.claimFields);
   const request: BuiltPrompt['request'] = {
     model: def.model.id,
     max_tokens: def.model.maxTokens,
-    temperature: def.model.temperature,
+    temperature: options.temperature ?? def.model.temperature,
     // The static prefix (system + tool schema) is marked for prompt caching.
     system: [{ type: 'text', text: def.prompt.system, cache_control: { type: 'ephemeral' } }],
     messages: [
@@ -60,13 +71,14 @@ export function buildPrompt(def: IntegrationDefinition, documents: SourceDocumen
             source: { type: 'text' as const, media_type: 'text/plain' as const, data: d.text },
             title: d.id,
             context: `${d.title} (origin: ${d.origin})`,
+            ...(citations ? { citations: { enabled: true } } : {}),
           })),
-          { type: 'text' as const, text: def.prompt.instructions },
+          { type: 'text' as const, text: `${def.prompt.instructions}\n\n${grounding}` },
         ],
       },
     ],
     tools: [{ name: def.output.toolName, description: def.output.toolDescription, input_schema: outputJsonSchema(def.output.schema) }],
-    tool_choice: { type: 'tool', name: def.output.toolName },
+    tool_choice: citations ? { type: 'auto' } : { type: 'tool', name: def.output.toolName },
   };
   const hash = createHash('sha256').update(canonicalJson(request)).digest('hex');
   return { hash, promptVersion: def.prompt.version, request };

@@ -1,5 +1,6 @@
 import type { AuditRecord } from './audit-record.js';
 import type { CheckResult } from './envelope.js';
+import { hallucinationFlagged } from './grounding/playbook.js';
 import { METRICS, type MetricName } from './metrics.js';
 
 /**
@@ -30,6 +31,7 @@ export function metricsOf(record: AuditRecord): Array<[MetricName, number]> {
     case 'inferred':
       pathMetric(d.route?.path);
       add(METRICS.BreakerDiverted, d.route?.breaker === 'open' ? 1 : 0);
+      add(METRICS.SourceRejected, (d.route?.lineage?.refused ?? []).length);
       if (typeof d.caps?.tenantCapUsedPercent === 'number') out.push([METRICS.TenantCapUsedPercent, d.caps.tenantCapUsedPercent]);
       if (d.usage) {
         add(METRICS.ModelCall);
@@ -50,8 +52,20 @@ export function metricsOf(record: AuditRecord): Array<[MetricName, number]> {
     case 'verified': {
       const checks = (d.checks ?? []) as CheckResult[];
       const failed = (name: string) => checks.some((c) => c.check === name && c.verdict === 'fail');
+      const flagged = (name: string) => checks.some((c) => c.check === name && (c.verdict === 'fail' || c.verdict === 'retracted'));
       add(METRICS.QuoteRetracted, (d.retracted ?? []).length);
-      add(METRICS.Abstained, failed('abstain') ? 1 : 0);
+      add(METRICS.ClaimRetracted, (d.retractedClaims ?? []).length);
+      // Rates (abstain, hallucination) are over the AI decisions judged; the baseline is rules.
+      if (d.source === 'ai') {
+        add(METRICS.DecisionJudged);
+        add(METRICS.Abstained, failed('abstain') ? 1 : 0);
+        add(METRICS.HallucinationFlagged, hallucinationFlagged(checks) ? 1 : 0);
+        add(METRICS.UngroundedClaim, flagged('closed-book') ? 1 : 0);
+        add(METRICS.SourceRejected, flagged('source-whitelist') ? 1 : 0);
+        add(METRICS.DivergenceDetected, flagged('divergence') ? 1 : 0);
+        add(METRICS.EvaluatorUnsupported, flagged('fresh-evaluator') ? 1 : 0);
+        add(METRICS.ReasoningOutOfOrder, flagged('reasoning-first') ? 1 : 0);
+      }
       add(METRICS.LowConfidence, failed('confidence-floor') ? 1 : 0);
       add(METRICS.SchemaFailure, failed('output-schema') ? 1 : 0);
       break;

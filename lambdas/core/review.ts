@@ -4,6 +4,7 @@ import type { IntegrationDefinition } from './integration.js';
 import { REDRIVE_MARGIN_SECONDS } from './redrive.js';
 import type { ReviewItem } from './stage-runner.js';
 import { forAction, judgeEnvelope } from './stages/verify.js';
+import { REVIEW_CODES as GROUNDING_REVIEW_CODES } from './grounding/playbook.js';
 import { RETENTION_SECONDS } from './time-budgets.js';
 
 /**
@@ -27,7 +28,7 @@ import { RETENTION_SECONDS } from './time-budgets.js';
 export const COST_CAP_CODE = 'COST_CAP_EXCEEDED';
 
 /** The codes verify sends to review: approving one accepts the decision as it stands. */
-export const VERIFY_REVIEW_CODES = ['INSUFFICIENT_INFORMATION', 'QUOTE_NOT_FOUND', 'INSUFFICIENT_EVIDENCE', 'UNGROUNDED_NUMBER', 'LOW_CONFIDENCE'] as const;
+export const VERIFY_REVIEW_CODES: readonly string[] = [...Object.values(GROUNDING_REVIEW_CODES), 'INSUFFICIENT_EVIDENCE', 'LOW_CONFIDENCE'];
 
 /** Every code a review item can carry. */
 export const REVIEW_CODES: readonly string[] = [COST_CAP_CODE, ...VERIFY_REVIEW_CODES];
@@ -117,7 +118,7 @@ export function planApproval(item: ReviewItem, def: IntegrationDefinition | unde
     };
   }
 
-  if ((VERIFY_REVIEW_CODES as readonly string[]).includes(code)) {
+  if (VERIFY_REVIEW_CODES.includes(code)) {
     if (request.extraUsd !== undefined) return refuse(`--extra-usd is for ${COST_CAP_CODE} items only; ${code} was blocked at verify, and approving it accepts the decision as it stands.`, true);
     // Judge the decision as verify will, accepting every review block, to learn which blocks the
     // person accepts. The approval names exactly those: a block that appears later (a changed

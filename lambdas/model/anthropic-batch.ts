@@ -47,10 +47,14 @@ function statusOf(batch: Anthropic.Messages.MessageBatch): BatchStatus {
 /** A Messages API message as the same {@link ModelResult} that `AnthropicModel.invoke` returns. */
 export function toModelResult(message: Anthropic.Message): ModelResult {
   const tool = message.content.find((c): c is Anthropic.ToolUseBlock => c.type === 'tool_use');
-  const text = message.content.filter((c): c is Anthropic.TextBlock => c.type === 'text').map((c) => c.text).join('\n');
+  const texts = message.content.filter((c): c is Anthropic.TextBlock => c.type === 'text');
+  const text = texts.map((c) => c.text).join('\n');
   return {
     toolInput: tool?.input,
     ...(text ? { text } : {}),
+    // Citations mode (grounding step 5): the cited text blocks, as the API located them.
+    ...(texts.some((t) => t.citations?.length) ? { textBlocks: texts.map((t) => ({ text: t.text, citations: (t.citations ?? []) as unknown as Array<Record<string, unknown>> })) } : {}),
+    messageId: message.id,
     stopReason: message.stop_reason,
     model: message.model,
     usage: {

@@ -3,6 +3,7 @@ import { ModelRateLimited, ModelUnavailable, SeamworkError } from '../core/error
 import type { ModelPort, ModelResult } from '../core/ports.js';
 import type { BuiltPrompt } from '../core/prompt.js';
 import { withRetries, type RetryVerdict } from '../core/retry.js';
+import { toModelResult } from './anthropic-batch.js';
 import { COUNT_TOKENS_TIMEOUT_MS, MODEL_CALL_TIMEOUT_MS, MODEL_MAX_RETRIES, MODEL_MAX_RETRY_WAIT_MS, MODEL_RETRY_BASE_MS, MODEL_RETRY_CAP_MS } from '../core/time-budgets.js';
 
 /** Options of the Anthropic model adapter. */
@@ -83,21 +84,7 @@ export class AnthropicModel implements ModelPort {
     } catch (err) {
       throw toModelError(err);
     }
-    const tool = message.content.find((c): c is Anthropic.ToolUseBlock => c.type === 'tool_use');
-    const text = message.content.filter((c): c is Anthropic.TextBlock => c.type === 'text').map((c) => c.text).join('\n');
-    return {
-      toolInput: tool?.input,
-      ...(text ? { text } : {}),
-      stopReason: message.stop_reason,
-      model: message.model,
-      requestId: (message as { _request_id?: string | null })._request_id ?? undefined,
-      usage: {
-        input_tokens: message.usage.input_tokens,
-        output_tokens: message.usage.output_tokens,
-        cache_creation_input_tokens: message.usage.cache_creation_input_tokens ?? 0,
-        cache_read_input_tokens: message.usage.cache_read_input_tokens ?? 0,
-      },
-    };
+    return { ...toModelResult(message), requestId: (message as { _request_id?: string | null })._request_id ?? undefined };
   }
 }
 

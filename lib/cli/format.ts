@@ -19,11 +19,14 @@ export function describeDecision(s: DecisionSummary): string {
   return `${s.code ?? ''}: ${s.reason ?? ''}`;
 }
 
-/** Compact check marks: `schema✓ quotes✓ evidence✓ confidence✓`. */
+/** Compact check marks, skipped checks left out: `schema✓ reasoning✓ quotes✓ claims↶ evidence✓ conf✓`. */
 export function describeChecks(s: DecisionSummary): string {
   const mark = (v: string) => (v === 'pass' ? '✓' : v === 'retracted' ? '↶' : v === 'skipped' ? '-' : v === 'overridden' ? '⚑' : '✗');
-  const names: Record<string, string> = { 'output-schema': 'schema', 'quote-exists': 'quotes', 'min-evidence': 'evidence', 'confidence-floor': 'conf', 'numbers-in-sources': 'numbers' };
-  return s.checks.map((c) => (c.check === 'abstain' ? 'abstained' : `${names[c.check] ?? c.check}${mark(c.verdict)}`)).join(' ');
+  const names: Record<string, string> = {
+    'output-schema': 'schema', 'reasoning-first': 'reasoning', 'quotes-first': 'quotes-first', citations: 'citations', 'source-whitelist': 'sources', 'quote-exists': 'quotes',
+    'closed-book': 'closed-book', 'fresh-evaluator': 'evaluator', 'claim-pairing': 'claims', divergence: 'canary', 'min-evidence': 'evidence', 'confidence-floor': 'conf',
+  };
+  return s.checks.filter((c) => c.verdict !== 'skipped').map((c) => (c.check === 'abstain' ? 'abstained' : `${names[c.check] ?? c.check}${mark(c.verdict)}`)).join(' ');
 }
 
 /** `814/196` plus the cache share: `814/196 +1059w` (cache written) or `+1059r` (read). */

@@ -56,11 +56,14 @@ describe('circuit breaker', () => {
     expect(reason).toMatch(/5 of the last 10 AI decisions failed verification/);
   });
 
-  it('counts retractions, invented numbers and schema breaks as quality failures, not abstentions', () => {
+  it('counts retractions, ungrounded claims, divergence and schema breaks as quality failures, not abstentions or low confidence', () => {
     const verified = (checks: Array<{ check: string; verdict: string }>, source = 'ai') =>
       ({ kind: 'forward', to: 'act', envelope: {} as Envelope, audit: { kind: 'verified', data: { source, checks } } }) as const;
     expect(qualityFailureOf(verified([{ check: 'quote-exists', verdict: 'retracted' }]))).toBe(true);
-    expect(qualityFailureOf(verified([{ check: 'numbers-in-sources', verdict: 'fail' }]))).toBe(true);
+    expect(qualityFailureOf(verified([{ check: 'closed-book', verdict: 'fail' }]))).toBe(true);
+    expect(qualityFailureOf(verified([{ check: 'claim-pairing', verdict: 'retracted' }]))).toBe(true);
+    expect(qualityFailureOf(verified([{ check: 'divergence', verdict: 'fail' }]))).toBe(true);
+    expect(qualityFailureOf(verified([{ check: 'confidence-floor', verdict: 'fail' }, { check: 'min-evidence', verdict: 'fail' }]))).toBe(false);
     expect(qualityFailureOf(undefined, { code: 'OUTPUT_SCHEMA_VIOLATION' })).toBe(true);
     expect(qualityFailureOf(verified([{ check: 'abstain', verdict: 'fail' }]))).toBe(false);
     expect(qualityFailureOf(verified([{ check: 'quote-exists', verdict: 'retracted' }], 'baseline'))).toBe(false);

@@ -15,10 +15,16 @@ const docs = [
   { id: 'ticket.subject', title: 'Subject', text: 'Charged twice for my subscription', origin: 'zendesk:ticket/1' },
   { id: 'ticket.description', title: 'Description', text: 'My card was charged twice this month. Please refund one charge.', origin: 'zendesk:ticket/1' },
 ];
+/** A grounded decision in the order the model writes it: reasoning, quotes with ids, claims citing them, then the fields. */
 const good = {
-  outcome: 'triaged', reasoning: 'duplicate charge', summary: 'Customer charged twice', category: 'billing', priority: 'high',
+  reasoning: 'duplicate charge',
+  evidence: [{ id: 'q1', quote: 'My card was charged twice this month.', source: 'ticket.description' }],
+  claims: [
+    { field: 'category', statement: 'The card was charged twice this month.', quote_ids: ['q1'] },
+    { field: 'priority', statement: 'A duplicate charge needs a refund.', quote_ids: ['q1'] },
+  ],
+  outcome: 'triaged', summary: 'Customer charged twice', category: 'billing', priority: 'high',
   escalation_reason: null, confidence: 0.9, missing_information: [],
-  evidence: [{ quote: 'My card was charged twice this month.', source: 'ticket.description' }],
 };
 
 /** A decision's first record and a review item parked on it, as the stage runner leaves them. */
@@ -74,9 +80,9 @@ describe('planApproval for a verify block', () => {
   });
 
   it('lists every block the acceptance covers, so the person sees them all before approving', () => {
-    const { item } = parked('INSUFFICIENT_EVIDENCE', 'verify', { aiDecision: { ...good, confidence: 0.2, evidence: [{ quote: 'not in the ticket', source: 'ticket.description' }] } });
+    const { item } = parked('INSUFFICIENT_EVIDENCE', 'verify', { aiDecision: { ...good, confidence: 0.2, evidence: [{ id: 'q1', quote: 'not in the ticket', source: 'ticket.description' }] } });
     const plan = approved(planApproval(item, def, request()));
-    expect('humanApproval' in plan.override && plan.override.humanApproval.codes).toEqual(['INSUFFICIENT_EVIDENCE', 'LOW_CONFIDENCE']);
+    expect('humanApproval' in plan.override && plan.override.humanApproval.codes).toEqual(['UNSUPPORTED_CLAIM', 'INSUFFICIENT_EVIDENCE', 'LOW_CONFIDENCE']);
     expect(plan.why).toContain('1 retracted quote stay retracted');
   });
 

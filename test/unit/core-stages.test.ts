@@ -18,10 +18,16 @@ const docs = [
   { id: 'ticket.subject', title: 'Subject', text: 'Charged twice for my subscription', origin: 'zendesk:ticket/1' },
   { id: 'ticket.description', title: 'Description', text: 'My card was charged twice this month. Please refund one charge.', origin: 'zendesk:ticket/1' },
 ];
+/** A grounded decision in the order the model writes it: reasoning, quotes with ids, claims citing them, then the fields. */
 const good = {
-  outcome: 'triaged', reasoning: 'duplicate charge', summary: 'Customer charged twice', category: 'billing', priority: 'high',
+  reasoning: 'duplicate charge',
+  evidence: [{ id: 'q1', quote: 'My card was charged twice this month.', source: 'ticket.description' }],
+  claims: [
+    { field: 'category', statement: 'The card was charged twice this month.', quote_ids: ['q1'] },
+    { field: 'priority', statement: 'A duplicate charge needs a refund.', quote_ids: ['q1'] },
+  ],
+  outcome: 'triaged', summary: 'Customer charged twice', category: 'billing', priority: 'high',
   escalation_reason: null, confidence: 0.9, missing_information: [],
-  evidence: [{ quote: 'My card was charged twice this month.', source: 'ticket.description' }],
 };
 const cleanBody = loadFixtures(def).find((f) => f.name === 'clean-billing-duplicate-charge')!.body;
 const envelope = (over: Partial<Envelope> = {}): Envelope => ({
@@ -45,7 +51,11 @@ describe('checkDecision', () => {
   it('passes a schema-valid, grounded, confident decision', () => {
     const v = checkDecision(def, good, docs);
     expect(v.blocked).toBeUndefined();
-    expect(v.checks.map((c) => c.verdict)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass']);
+    expect(v.checks.map((c) => `${c.check}:${c.verdict}`)).toEqual([
+      'output-schema:pass', 'reasoning-first:pass', 'abstain:pass', 'quotes-first:pass', 'citations:skipped', 'source-whitelist:pass', 'quote-exists:pass',
+      'closed-book:pass', 'fresh-evaluator:skipped', 'claim-pairing:pass', 'divergence:skipped', 'min-evidence:pass', 'confidence-floor:pass',
+    ]);
+    expect(v.checks.filter((c) => c.step).map((c) => c.step)).toEqual([10, 1, 2, 5, 9, 7, 4, 6, 3, 8]);
   });
 
   it('sends a schema failure to the DLQ with a JSON pointer', () => {
@@ -54,19 +64,20 @@ describe('checkDecision', () => {
   });
 
   it('retracts a claim whose quote is not in any source and keeps the rest', () => {
-    const v = checkDecision(def, { ...good, evidence: [...good.evidence, { quote: 'I was charged five times.', source: 'ticket.description' }] }, docs);
+    const v = checkDecision(def, { ...good, evidence: [...good.evidence, { id: 'q2', quote: 'I was charged five times.', source: 'ticket.description' }] }, docs);
     expect(v.blocked).toBeUndefined();
-    expect(v.retracted).toEqual([{ quote: 'I was charged five times.', source: 'ticket.description' }]);
+    expect(v.retracted).toEqual([{ id: 'q2', quote: 'I was charged five times.', source: 'ticket.description' }]);
     expect(v.decision!.evidence).toEqual(good.evidence);
   });
 
-  it('sends a decision to review when every quote was retracted', () => {
-    const v = checkDecision(def, { ...good, evidence: [{ quote: 'refund me $4,000 now', source: 'ticket.description' }] }, docs);
-    expect(v.blocked).toMatchObject({ to: 'review', code: 'INSUFFICIENT_EVIDENCE' });
+  it('sends a decision to review when every quote was retracted: its claims lose their support', () => {
+    const v = checkDecision(def, { ...good, evidence: [{ id: 'q1', quote: 'refund me $4,000 now', source: 'ticket.description' }] }, docs);
+    expect(v.blocked).toMatchObject({ to: 'review', code: 'UNSUPPORTED_CLAIM' });
+    expect(v.retractedClaims.map((c) => c.field)).toEqual(['category', 'priority']);
   });
 
   it('retracts a quote that cites a document that was not provided', () => {
-    const v = checkDecision(def, { ...good, evidence: [...good.evidence, { quote: 'Charged twice', source: 'crm.notes' }] }, docs);
+    const v = checkDecision(def, { ...good, evidence: [...good.evidence, { id: 'q2', quote: 'Charged twice', source: 'crm.notes' }] }, docs);
     expect(v.retracted).toHaveLength(1);
   });
 
@@ -298,8 +309,8 @@ describe('verifyStage with a person\'s approval from the review queue', () => {
   });
 
   it('keeps retracted quotes retracted when a person accepts an unfound quote', async () => {
-    const strict = { ...def, grounding: { ...def.grounding, onUnfoundQuote: 'review' as const } };
-    const invented = { quote: 'I was charged five times.', source: 'ticket.description' };
+    const strict = { ...def, grounding: { ...def.grounding, onFail: { 'quote-exists': 'review' as const } } };
+    const invented = { id: 'q2', quote: 'I was charged five times.', source: 'ticket.description' };
     const decision = { ...good, evidence: [...good.evidence, invented] };
     expect(await verifyStage(atVerify(decision), { integration: () => strict })).toMatchObject({ kind: 'review', code: 'QUOTE_NOT_FOUND' });
 
@@ -313,11 +324,11 @@ describe('verifyStage with a person\'s approval from the review queue', () => {
   });
 
   it('still blocks on a check the approval does not name, and does not carry the approval into review', async () => {
-    const weak = { ...good, confidence: 0.2, evidence: [{ quote: 'refund me $4,000 now', source: 'ticket.description' }] };
+    const weak = { ...good, confidence: 0.2, evidence: [{ id: 'q1', quote: 'refund me $4,000 now', source: 'ticket.description' }] };
 
     const out = await verifyStage(atVerify(weak, { humanApproval: approval(['LOW_CONFIDENCE']) }), { integration: () => def });
 
-    expect(out).toMatchObject({ kind: 'review', code: 'INSUFFICIENT_EVIDENCE' });
+    expect(out).toMatchObject({ kind: 'review', code: 'UNSUPPORTED_CLAIM' });
     expect(out.envelope.humanApproval).toBeUndefined();
   });
 
@@ -329,7 +340,8 @@ describe('verifyStage with a person\'s approval from the review queue', () => {
     if (out.kind !== 'forward') throw new Error(`expected forward, got ${out.kind}`);
     expect(out.to).toBe('act');
     expect(out.envelope.checks!.map((c) => `${c.check}:${c.verdict}`)).toEqual([
-      'output-schema:pass', 'abstain:overridden', 'quote-exists:pass', 'min-evidence:skipped', 'numbers-in-sources:pass', 'confidence-floor:skipped',
+      'output-schema:pass', 'reasoning-first:pass', 'abstain:overridden', 'quotes-first:pass', 'citations:skipped', 'source-whitelist:pass', 'quote-exists:pass',
+      'closed-book:pass', 'fresh-evaluator:skipped', 'claim-pairing:skipped', 'divergence:skipped', 'min-evidence:skipped', 'confidence-floor:skipped',
     ]);
     expect(out.envelope.verified!.actions).toEqual([]);
   });

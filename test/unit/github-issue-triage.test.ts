@@ -76,6 +76,7 @@ const parseInput = (raw: unknown): IssueInput => GitHubIssueContract.parse(raw);
 const decision = (over: Partial<IssueTriageDecision> = {}): IssueTriageDecision => ({
   reasoning: 'SECRET-REASONING: the reporter seems junior, I guess they are on Windows',
   evidence: [{ quote: 'Build crashes with TypeError', source: 'issue.title' }],
+  claims: [],
   outcome: 'triaged',
   primary_label: 'bug',
   labels: ['needs-reproduction'],
@@ -545,6 +546,6 @@ describe('githubIssueTriage definition', () => {
     expect(def.prompt.instructions).toContain('insufficient_information');
     expect(def.prompt.instructions).toMatch(/character for character/);
     expect(def.prompt.instructions).toMatch(/not instructions to you/);
-    expect(def.grounding.numbersInFields).toEqual(['triage_comment']);
+    expect(def.grounding.closedBookFields).toEqual(['triage_comment']);
   });
 });

@@ -24,7 +24,7 @@ describe('restoreParams', () => {
 describe('support-triage actions', () => {
   const decision = {
     outcome: 'triaged' as const, reasoning: 'r', summary: 'Card [CARD_1] charged; call [PHONE_1]', category: 'billing' as const, priority: 'urgent' as const,
-    escalation_reason: 'payments failing for [EMAIL_1]', confidence: 0.9, missing_information: [], evidence: [{ quote: 'q', source: 'ticket.description' }],
+    escalation_reason: 'payments failing for [EMAIL_1]', confidence: 0.9, missing_information: [], evidence: [{ quote: 'q', source: 'ticket.description' }], claims: [],
   };
   const input = { ticketId: '1', accountId: 1, subject: 's', description: 'd', requesterId: '2', tags: [], vendorPriority: null, createdAt: '2026-01-01T00:00:00Z', channel: 'web' };
 

@@ -94,6 +94,7 @@ const allBodies = (): Array<{ name: string; body: Record<string, unknown> }> => 
 const decision = (over: Partial<OrderRiskDecision> = {}): OrderRiskDecision => ({
   reasoning: 'SECRET-REASONING: the buyer is probably a reseller',
   evidence: [{ quote: 'Billing and shipping addresses are in different countries.', source: 'order.addresses' }],
+  claims: [],
   outcome: 'assessed',
   recommendation: 'review',
   summary: 'Order #3002 ships to another state on a new account.',
@@ -602,7 +603,7 @@ describe('shopifyOrderRisk definition', () => {
   });
 
   it('checks the numbers in the summary against the sources and keys canary buckets by customer', () => {
-    expect(def.grounding.numbersInFields).toEqual(['summary']);
+    expect(def.grounding.closedBookFields).toEqual(['summary']);
     const input = redactedInput(goldenNamed('domestic-repeat-customer-small').body);
     expect(def.stickyKey(input)).toBe(`shopify:customer/${input.customer!.id}`);
     const walkIn = redactedInput(goldenNamed('pos-sale-in-person-no-customer').body);

@@ -78,6 +78,7 @@ function parseInput(raw: unknown): TicketInput {
 const decision = (over: Partial<TriageDecision> = {}): TriageDecision => ({
   reasoning: 'SECRET-REASONING: the customer sounds upset, I infer the plan is Enterprise',
   evidence: [{ quote: 'Our checkout is down', source: 'ticket.description' }],
+  claims: [],
   outcome: 'triaged',
   summary: 'Checkout returns 503 for all customers.',
   category: 'technical',

@@ -1,7 +1,10 @@
 import type { Evidence, SourceDocument } from '../integration.js';
+import { pass, plural, type Finding } from './finding.js';
 
 /**
- * Layer 4 grounding check: every evidence quote must appear verbatim in the document it cites.
+ * Step 7 — the deterministic citation check, independent of any model: every evidence quote must
+ * appear verbatim in the document it cites, and a quote located by offsets (Citations API) must
+ * be exactly what the document holds at those offsets.
  *
  * "Verbatim" tolerates only differences that carry no meaning and that models routinely
  * introduce when copying: runs of whitespace, curly versus straight quotes and apostrophes,
@@ -66,9 +69,36 @@ export function verifyQuotes(evidence: Evidence[], documents: SourceDocument[]):
       });
     } else if (!text.includes(quote)) {
       unfound.push({ ...item, reason: `The quote does not appear verbatim in "${item.source}".` });
+    } else if (item.location && !atLocation(documents, item)) {
+      unfound.push({ ...item, reason: `The citation's offsets ${item.location.start}-${item.location.end} in "${item.source}" do not hold the quoted text.` });
     } else {
       found.push(item);
     }
   }
   return { found, unfound };
+}
+
+/** Whether the document text at the quote's offsets is the quote (normalised the same way). */
+function atLocation(documents: SourceDocument[], item: Evidence): boolean {
+  const doc = documents.find((d) => d.id === item.source);
+  const { start, end } = item.location!;
+  if (!doc || !Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > doc.text.length || end <= start) return false;
+  return normaliseForQuote(doc.text.slice(start, end)) === normaliseForQuote(item.quote);
+}
+
+/** Step 7 as a finding: unfound quotes are what a `retract` policy drops. */
+export function checkQuotesExist(evidence: Evidence[], documents: SourceDocument[]): { finding: Finding; found: Evidence[] } {
+  const { found, unfound } = verifyQuotes(evidence, documents);
+  if (unfound.length === 0) {
+    return { found, finding: pass('quote-exists', 7, evidence.length === 1 ? 'The quote appears verbatim in its source.' : `All ${evidence.length} quotes appear verbatim in their sources.`) };
+  }
+  return {
+    found,
+    finding: {
+      check: 'quote-exists', step: 7, ok: false,
+      detail: `${unfound.length} of ${plural(evidence.length, 'quote')} ${unfound.length === 1 ? 'was' : 'were'} not found in the cited source: ${unfound.map((u) => u.reason).join(' ')}`,
+      data: { unfound },
+      retractQuotes: unfound.map(({ reason: _r, ...e }) => e),
+    },
+  };
 }

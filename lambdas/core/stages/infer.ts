@@ -1,13 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { actualCostUsd, toMicroUsd, usageRecord, worstCaseCostUsd } from '../cost.js';
 import { ModelRateLimited, toSeamworkError } from '../errors.js';
-import type { Envelope, UsageRecord } from '../envelope.js';
+import type { Envelope, GroundingEvidence, UsageRecord } from '../envelope.js';
+import { fromCitations } from '../grounding/citations.js';
+import { claimsOf } from '../grounding/claim-pairing.js';
+import { wants } from '../grounding/divergence.js';
+import { evaluatorPrompt } from '../grounding/fresh-evaluator.js';
+import { admitSources, type Lineage } from '../grounding/source-whitelist.js';
 import type { IntegrationDefinition, SourceDocument } from '../integration.js';
 import { breakerState, recordSignal, type BreakerPolicy, type BreakerSignal, type BreakerStore } from '../breaker.js';
 import { capScopes, capsFor, type CapsConfig, type TenantCaps } from '../caps.js';
 import { RESERVATION_TTL_SECONDS } from '../time-budgets.js';
 import type { CostLedger, FlagSource, MetricsSink, ModelPort, ModelResult, TokenPacer } from '../ports.js';
-import { buildPrompt } from '../prompt.js';
+import { buildPrompt, type BuiltPrompt } from '../prompt.js';
 import { choosePath } from '../routing.js';
 import { estimateTokens } from '../tokens.js';
 import type { IntegrationLookup, StageOutcome } from './types.js';
@@ -45,7 +50,9 @@ const usd = (micro: number): string => String(Number((micro / 1e6).toFixed(6)));
  */
 export async function inferStage(envelope: Envelope, deps: InferDeps): Promise<StageOutcome> {
   const def = deps.integration(envelope.integration);
-  const documents = envelope.documents ?? [];
+  // Step 9: only documents from trusted origins go on — into the prompt, the baseline and verify.
+  const { documents, lineage } = admitSources(envelope.documents ?? [], def.grounding.trustedOrigins);
+  const refusedSources = lineage.refused.length > 0;
   const baselineDecision = def.baseline(envelope.input, documents) as Record<string, unknown>;
   const flag = await deps.flags.get(def.name);
   let route = choosePath(flag, def.name, def.stickyKey(envelope.input));
@@ -57,30 +64,33 @@ export async function inferStage(envelope: Envelope, deps: InferDeps): Promise<S
   }
   // A cap override is for this inference only: it never travels past infer, on any path.
   const { capOverride: _override, ...rest } = envelope;
-  const routed: Envelope = { ...rest, stage: 'verify', path: route.path, baselineDecision };
-  const routeData = { path: route.path, bucket: route.bucket, reason: route.reason, flag, ...(breaker ? { breaker: breaker.state } : {}) };
+  const routed: Envelope = { ...rest, stage: 'verify', path: route.path, baselineDecision, documents, ...(refusedSources ? { grounding: { lineage } } : {}) };
+  const routeData = { path: route.path, bucket: route.bucket, reason: route.reason, flag, ...(breaker ? { breaker: breaker.state } : {}), ...(refusedSources ? { lineage } : {}) };
 
   if (route.path === 'baseline') {
     return { kind: 'forward', to: 'verify', envelope: routed, audit: { kind: 'inferred', data: { route: routeData, baselineDecision } } };
+  }
+  if (refusedSources && documents.length === 0 && route.path === 'ai') {
+    return { kind: 'review', envelope: routed, code: 'SOURCE_NOT_TRUSTED', reason: `No document comes from a trusted origin: ${lineage.refused.map((r) => r.reason).join('; ')}.`, audit: { kind: 'inferred', data: { route: routeData, baselineDecision } } };
   }
 
   // Shadow never blocks the baseline: whatever goes wrong on the AI side — a cap, a failed or
   // rate-limited call, a store error — is recorded and the baseline goes on to act.
   if (route.path === 'shadow') {
     try {
-      return await aiPath(envelope, deps, def, documents, routed, routeData, baselineDecision, true);
+      return await aiPath(envelope, deps, def, documents, routed, routeData, baselineDecision, true, lineage);
     } catch (caught) {
       const err = toSeamworkError(caught);
       return { kind: 'forward', to: 'verify', envelope: routed, audit: { kind: 'inferred', data: { route: routeData, shadowRefused: { code: err.code, reason: err.message } } } };
     }
   }
-  return aiPath(envelope, deps, def, documents, routed, routeData, baselineDecision, false);
+  return aiPath(envelope, deps, def, documents, routed, routeData, baselineDecision, false, lineage);
 }
 
 /** The AI side of infer: prompt, pre-flight, reservation, model call, reconciliation. */
 async function aiPath(
   envelope: Envelope, deps: InferDeps, def: IntegrationDefinition, documents: SourceDocument[], routed: Envelope,
-  routeData: Record<string, unknown>, baselineDecision: Record<string, unknown>, shadow: boolean,
+  routeData: Record<string, unknown>, baselineDecision: Record<string, unknown>, shadow: boolean, lineage: Lineage,
 ): Promise<StageOutcome> {
   const prompt = buildPrompt(def, documents);
   // Counted by the API when the model port can (free, exact); estimated (UTF-8 bytes / 3, an
@@ -168,16 +178,104 @@ async function aiPath(
   const usage: UsageRecord = usageRecord(result, def.model.id, costUsd, worstUsd);
 
   const aiDecision = (result.toolInput ?? { __unparsed: result.text ?? null }) as Record<string, unknown>;
+  // Grounding steps 5, 6 and 8: the citations the API returned, and the calls the policy asks for.
+  const grounding: GroundingEvidence = { ...routed.grounding, ...(result.textBlocks ? { citations: result.textBlocks } : {}) };
+  const extra = await groundingCalls(deps, def, documents, aiDecision, grounding, scopes, envelope, extraMicro);
+  Object.assign(grounding, extra.evidence);
+  if (extra.calls.length) {
+    usage.groundingCalls = extra.calls.map((c) => c.usage);
+    usage.costUsd += extra.calls.reduce((a, c) => a + c.usage.costUsd, 0);
+  }
+  const hasGrounding = Object.keys(grounding).length > 0;
   return {
     kind: 'forward',
     to: 'verify',
-    envelope: { ...routed, aiDecision, usage },
+    envelope: { ...routed, aiDecision, usage, ...(hasGrounding ? { grounding } : {}) },
     audit: {
       kind: 'inferred',
       // The cap decision: which caps were checked and what was reserved against them.
-      data: { route: routeData, prompt: promptData, preflight, caps: { scopes, reservedMicroUsd: reserved.reservation.reservedMicroUsd, reservation: reserved.reservation.id ?? null, override: override ?? null, tenantCaps: tenantCaps ?? null, tenantCapUsedPercent: tenantCapUsedPercent(scopes, reserved.reservation), ...(reconcileProblem ? { reconcilePending: `not reconciled (${reconcileProblem}); the sweeper keeps the worst case` } : {}) }, model: deps.model.id, response: result, usage, baselineDecision },
+      data: {
+        route: routeData, prompt: promptData, preflight,
+        caps: { scopes, reservedMicroUsd: reserved.reservation.reservedMicroUsd, reservation: reserved.reservation.id ?? null, override: override ?? null, tenantCaps: tenantCaps ?? null, tenantCapUsedPercent: tenantCapUsedPercent(scopes, reserved.reservation), ...(reconcileProblem ? { reconcilePending: `not reconciled (${reconcileProblem}); the sweeper keeps the worst case` } : {}) },
+        model: deps.model.id, response: result, usage, baselineDecision,
+        ...(extra.calls.length ? { groundingCalls: extra.calls.map(({ purpose, prompt: p, response, usage: u }) => ({ purpose, prompt: { hash: p.hash, version: p.promptVersion, request: p.request }, response, usage: u })) } : {}),
+      },
     },
   };
+}
+
+/** One grounding call as the audit records it. */
+interface GroundingCall {
+  purpose: 'canary' | 'evaluator';
+  prompt: BuiltPrompt;
+  response: ModelResult | { error: string };
+  usage: NonNullable<UsageRecord['groundingCalls']>[number];
+}
+
+/**
+ * The model calls grounding adds — the divergence canary's second sample (step 8) and the
+ * fresh-context evaluator (step 6) — only when the policy asks and the decision qualifies (schema
+ * valid, not an abstention, high stakes unless the policy says always). Each is reserved against
+ * the same caps before it is made and reconciled after, like the generation. A call that cannot be
+ * made (cap, model failure) is recorded as failed, and verify sends the decision to review.
+ */
+async function groundingCalls(
+  deps: InferDeps, def: IntegrationDefinition, documents: SourceDocument[], aiDecision: Record<string, unknown>, grounding: GroundingEvidence,
+  scopes: Parameters<CostLedger['reserve']>[0], envelope: Envelope, extraMicro: number,
+): Promise<{ evidence: GroundingEvidence; calls: GroundingCall[] }> {
+  const policy = def.grounding;
+  const evidence: GroundingEvidence = {};
+  const calls: GroundingCall[] = [];
+  if (!policy.canary && !policy.evaluator) return { evidence, calls };
+  const parsed = def.output.schema.safeParse(aiDecision);
+  if (!parsed.success || (parsed.data as Record<string, unknown>).outcome === def.output.abstainOutcome) return { evidence, calls };
+  const decision = parsed.data as Record<string, unknown>;
+
+  const paid = async (purpose: GroundingCall['purpose'], prompt: BuiltPrompt): Promise<ModelResult | string> => {
+    const modelId = prompt.request.model;
+    const worstUsd = worstCaseCostUsd(modelId, estimateTokens(JSON.stringify(prompt.request)), prompt.request.max_tokens, { promptCaching: true });
+    if (worstUsd > def.model.perInferenceCapUsd + extraMicro / 1e6) return `worst case $${worstUsd.toFixed(6)} exceeds the per-inference cap`;
+    const reserved = await deps.ledger.reserve(scopes, toMicroUsd(worstUsd), {
+      id: `${envelope.decisionId}#${purpose}#${randomUUID().slice(0, 8)}`, decisionId: envelope.decisionId, integration: def.name, tenant: envelope.tenant,
+      ttlSeconds: deps.reservationTtlSeconds ?? RESERVATION_TTL_SECONDS, now: deps.now(),
+    });
+    if (!reserved.ok) return `the ${reserved.refusedBy.key} cap would be passed`;
+    await deps.ledger.markInvoked?.(reserved.reservation).catch(() => undefined);
+    let result: ModelResult;
+    try {
+      result = await deps.model.invoke(prompt);
+    } catch (err) {
+      await deps.ledger.reconcile(reserved.reservation, 0).catch(() => undefined);
+      const message = toSeamworkError(err).message;
+      calls.push({ purpose, prompt, response: { error: message }, usage: { purpose, model: modelId, inputTokens: 0, outputTokens: 0, costUsd: 0 } });
+      return message;
+    }
+    const costUsd = actualCostUsd(modelId, result.usage);
+    await deps.ledger.reconcile(reserved.reservation, toMicroUsd(costUsd)).catch(() => undefined);
+    calls.push({ purpose, prompt, response: result, usage: { purpose, model: modelId, inputTokens: result.usage.input_tokens + (result.usage.cache_creation_input_tokens ?? 0) + (result.usage.cache_read_input_tokens ?? 0), outputTokens: result.usage.output_tokens, costUsd } });
+    return result;
+  };
+
+  if (policy.canary) {
+    const want = wants(policy.canary, policy, decision);
+    if (!want.run) evidence.canary = { ran: false, why: want.why };
+    else {
+      const r = await paid('canary', buildPrompt(def, documents, { temperature: policy.canary.temperature }));
+      evidence.canary = typeof r === 'string' ? { ran: false, why: want.why, failed: r } : { ran: true, why: want.why, decision: (r.toolInput ?? {}) as Record<string, unknown> };
+    }
+  }
+  if (policy.evaluator) {
+    const want = wants(policy.evaluator, policy, decision);
+    const claims = policy.mode === 'citations' ? fromCitations(grounding.citations ?? [], documents, policy.claimFields).claims : claimsOf(decision);
+    if (!want.run) evidence.evaluator = { ran: false, why: want.why };
+    else if (claims.length === 0) evidence.evaluator = { ran: false, why: 'the decision states no claims' };
+    else {
+      const prompt = evaluatorPrompt(def, documents, claims);
+      const r = await paid('evaluator', prompt);
+      evidence.evaluator = typeof r === 'string' ? { ran: false, why: want.why, failed: r } : { ran: true, why: want.why, model: prompt.request.model, claims, answer: r.toolInput ?? null };
+    }
+  }
+  return { evidence, calls };
 }
 
 /** Records a breaker signal; the breaker must never be the reason a decision fails. */

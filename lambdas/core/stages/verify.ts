@@ -1,9 +1,19 @@
-import type { CheckResult, Envelope, HumanApproval } from '../envelope.js';
+import type { CheckResult, Envelope, GroundingEvidence, HumanApproval } from '../envelope.js';
 import { OutputSchemaViolation, SeamworkError } from '../errors.js';
 import { MAX_ACTIONS_PER_DECISION } from '../time-budgets.js';
-import { verifyNumbers } from '../grounding/numbers-in-sources.js';
-import { verifyQuotes } from '../grounding/quote-exists.js';
-import type { Evidence, IntegrationDefinition, SourceDocument } from '../integration.js';
+import { checkAbstain } from '../grounding/abstain.js';
+import { checkCitations, fromCitations, type MappedCitations } from '../grounding/citations.js';
+import { checkClaimPairing, claimsOf } from '../grounding/claim-pairing.js';
+import { checkClosedBook } from '../grounding/closed-book.js';
+import { checkDivergence } from '../grounding/divergence.js';
+import type { Finding } from '../grounding/finding.js';
+import { checkEvaluation } from '../grounding/fresh-evaluator.js';
+import { onFail, REVIEW_CODES } from '../grounding/playbook.js';
+import { checkQuotesExist } from '../grounding/quote-exists.js';
+import { checkQuotesFirst } from '../grounding/quotes-first.js';
+import { checkReasoningFirst, checkReasoningNeverActs } from '../grounding/reasoning-first.js';
+import { checkCitedSources } from '../grounding/source-whitelist.js';
+import type { Claim, Evidence, GroundingCheckId, IntegrationDefinition, SourceDocument } from '../integration.js';
 import { toPointer } from './validate.js';
 import type { IntegrationLookup, StageOutcome } from './types.js';
 
@@ -18,22 +28,50 @@ export interface Verdict {
   decision?: Record<string, unknown>;
   checks: CheckResult[];
   retracted: Evidence[];
-  /** Why it cannot act: schema failure → `dlq`, grounding/abstain/confidence → `review`. */
+  /** Claims retracted (unpaired, ungrounded, or found unsupported by the evaluator). */
+  retractedClaims: Claim[];
+  /** Why it cannot act: schema failure or a `reject` policy → `dlq`; grounding/abstain/confidence → `review`. */
   blocked?: { to: 'dlq' | 'review'; code: string; reason: string; pointer?: string };
 }
 
+/** How a candidate is judged: whose decision it is, and what infer gathered for it. */
+export interface JudgeOptions {
+  /** A person's approval from the review queue. */
+  accept?: HumanApproval;
+  /** `baseline` decisions come from deterministic rules: the model-only steps are skipped. @default 'ai' */
+  source?: 'ai' | 'baseline';
+  grounding?: GroundingEvidence;
+}
+
+/** Checks that only make sense for a model's output. */
+const MODEL_ONLY: ReadonlySet<string> = new Set(['reasoning-first', 'quotes-first', 'citations', 'fresh-evaluator', 'claim-pairing', 'divergence']);
+
+/** Same claim (the evaluator and closed book name claims by value). */
+const sameClaim = (a: Claim, b: Claim) => a.field === b.field && a.statement === b.statement && a.quote_ids.join() === b.quote_ids.join();
+const sameQuote = (a: Evidence, b: Evidence) => a.quote === b.quote && a.source === b.source && a.id === b.id;
+
 /**
- * Layer 4 checks on one decision: output schema, verbatim quotes (a claim without a found
- * quote is retracted), minimum evidence, abstention, confidence floor. Pure and synchronous.
+ * Layer 4 on one decision: the output schema, then the grounding playbook (docs/grounding.md) in
+ * this order — reasoning first (10), abstention (1), quotes first (2) or citations (5), source
+ * whitelist (9), verbatim citations (7), closed book (4), fresh-context evaluator (6), claim
+ * pairing (3), divergence canary (8) — then the evidence minimum and the confidence floor. Pure
+ * and synchronous: the model calls of steps 6 and 8 were made at infer and arrive in `grounding`.
+ *
+ * Each failure does what the integration's policy says: `retract` drops what the check found
+ * (a quote, a claim) and goes on — unless nothing can be dropped to fix it, then review; `review`
+ * sends the decision to the review queue; `reject` parks it in the DLQ.
  *
  * With `accept` (a person's approval from the review queue), a check that would send the decision
  * to review with one of the accepted codes is recorded as `overridden`, naming who and why, and the
  * remaining checks still run: a block the person did not see still blocks. An accepted abstention
  * makes no claims to weigh, so the evidence minimum and the confidence floor are skipped for it
- * (its quotes and numbers are still checked). A schema failure is never accepted.
+ * (its quotes are still checked). A schema failure is never accepted, nor a `reject`.
  */
-export function checkDecision(def: IntegrationDefinition, candidate: unknown, documents: SourceDocument[], accept?: HumanApproval): Verdict {
+export function checkDecision(def: IntegrationDefinition, candidate: unknown, documents: SourceDocument[], options: JudgeOptions = {}): Verdict {
+  const { accept, source = 'ai', grounding = {} } = options;
   const checks: CheckResult[] = [];
+  const retracted: Evidence[] = [];
+  const retractedClaims: Claim[] = [];
   /** Records a failed check; true when a person accepted its code, so checking goes on. */
   const accepted = (code: string, failed: CheckResult): boolean => {
     if (!accept?.codes.includes(code)) {
@@ -53,62 +91,106 @@ export function checkDecision(def: IntegrationDefinition, candidate: unknown, do
     const issues = parsed.error.issues.map((i) => `${toPointer(i.path) || '/'}: ${i.message}`);
     checks.push({ check: 'output-schema', verdict: 'fail', detail: `Output does not match the schema: ${issues.slice(0, 3).join('; ')}.`, data: { issues } });
     return {
-      checks,
-      retracted: [],
+      checks, retracted, retractedClaims,
       blocked: { to: 'dlq', code: 'OUTPUT_SCHEMA_VIOLATION', reason: checks[0].detail, pointer: toPointer(parsed.error.issues[0]?.path ?? []) },
     };
   }
   checks.push({ check: 'output-schema', verdict: 'pass', detail: 'Output matches the schema.' });
   const decision = { ...(parsed.data as Record<string, unknown>) };
+  // Key order as the model wrote it (the parsed copy follows the schema's order instead).
+  const raw = candidate && typeof candidate === 'object' ? (candidate as Record<string, unknown>) : {};
   const policy = def.grounding;
+  const blocked = (to: 'dlq' | 'review', code: string, reason: string): Verdict => ({ decision, checks, retracted, retractedClaims, blocked: { to, code, reason } });
+
+  let evidence = ((decision.evidence as Evidence[]) ?? []).slice();
+  let claims = claimsOf(decision);
+
+  /**
+   * Applies the policy to one finding. Returns a Verdict when the decision stops here.
+   */
+  const apply = (f: Finding): Verdict | undefined => {
+    const base: CheckResult = { check: f.check, step: f.step, verdict: 'pass', detail: f.detail, ...(f.data ? { data: f.data } : {}) };
+    if (f.skipped) {
+      checks.push({ ...base, verdict: 'skipped' });
+      return undefined;
+    }
+    if (f.ok) {
+      checks.push(base);
+      return undefined;
+    }
+    const code = REVIEW_CODES[f.check];
+    const action = f.check === 'abstain' ? 'review' : onFail(policy, f.check as GroundingCheckId);
+    const drop = () => {
+      if (f.retractQuotes?.length) {
+        retracted.push(...f.retractQuotes);
+        evidence = evidence.filter((e) => !f.retractQuotes!.some((r) => sameQuote(e, r)));
+      }
+      if (f.retractClaims?.length) {
+        retractedClaims.push(...f.retractClaims);
+        claims = claims.filter((c) => !f.retractClaims!.some((r) => sameClaim(c, r)));
+      }
+    };
+    if (action === 'reject') {
+      checks.push({ ...base, verdict: 'fail' });
+      return blocked('dlq', 'GROUNDING_REJECTED', `${f.check} (step ${f.step}) failed and the policy rejects: ${f.detail}`);
+    }
+    if (action === 'retract' && !f.unretractable) {
+      checks.push({ ...base, verdict: 'retracted' });
+      drop();
+      return undefined;
+    }
+    // Review (or a retract that dropping cannot satisfy). Whatever was found is dropped either
+    // way: a quote that is not in its source never reaches an action, accepted or not.
+    drop();
+    if (!accepted(code, { ...base, verdict: 'fail' })) return blocked('review', code, f.detail);
+    return undefined;
+  };
+  const notForBaseline = (check: string, step: number): Finding => ({ check: check as Finding['check'], step, ok: true, skipped: true, detail: 'The baseline is deterministic rules, not a model.' });
+  const run = (check: string, step: number, f: () => Finding): Verdict | undefined => apply(source === 'baseline' && MODEL_ONLY.has(check) ? notForBaseline(check, step) : f());
+
+  const reasoningField = policy.reasoningField ?? 'reasoning';
+  let stop = run('reasoning-first', 10, () => checkReasoningFirst(raw, reasoningField));
+  if (stop) return stop;
 
   const abstained = decision.outcome === def.output.abstainOutcome;
-  if (abstained && !accepted('INSUFFICIENT_INFORMATION', { check: 'abstain', verdict: 'fail', detail: `The model answered ${def.output.abstainOutcome}.`, data: { missing: decision.missing_information ?? [] } })) {
-    return { decision, checks, retracted: [], blocked: { to: 'review', code: 'INSUFFICIENT_INFORMATION', reason: `The decision says ${def.output.abstainOutcome}; a human must look.` } };
+  stop = apply(checkAbstain(decision, def.output.abstainOutcome));
+  if (stop) return stop;
+
+  let mapped: MappedCitations | undefined;
+  if (policy.mode === 'citations' && source === 'ai') {
+    mapped = fromCitations(grounding.citations ?? [], documents, policy.claimFields);
+    evidence = mapped.evidence;
+    claims = mapped.claims;
   }
+  stop = run('quotes-first', 2, () => checkQuotesFirst(raw, policy.claimFields, policy.mode));
+  if (stop) return stop;
+  stop = run('citations', 5, () => checkCitations(policy.mode, grounding.citations, mapped));
+  if (stop) return stop;
+  stop = apply(checkCitedSources(evidence, documents, policy.trustedOrigins));
+  if (stop) return stop;
+  stop = apply(checkQuotesExist(evidence, documents).finding);
+  if (stop) return stop;
+  const closedFields = Object.fromEntries(policy.closedBookFields.map((f) => [f, decision[f]]));
+  stop = apply(checkClosedBook(source === 'ai' ? claims : [], closedFields, documents));
+  if (stop) return stop;
+  stop = run('fresh-evaluator', 6, () => checkEvaluation(grounding.evaluator));
+  if (stop) return stop;
+  stop = run('claim-pairing', 3, () => (abstained ? { check: 'claim-pairing', step: 3, ok: true, skipped: true, detail: 'An abstention makes no claims.' } : checkClaimPairing(claims, evidence, decision, policy.claimFields)));
+  if (stop) return stop;
+  stop = run('divergence', 8, () => checkDivergence(decision, grounding.canary, policy.canary?.fields ?? []));
+  if (stop) return stop;
+
+  decision.evidence = evidence;
+  if (source === 'ai' || 'claims' in decision) decision.claims = claims;
+
   const notForAbstention = (check: string): CheckResult => ({ check, verdict: 'skipped', detail: 'Does not apply to an abstention a person accepted.' });
-
-  const evidence = (decision.evidence as Evidence[]) ?? [];
-  const quotes = verifyQuotes(evidence, documents);
-  const retracted: Evidence[] = quotes.unfound.map(({ quote, source }) => ({ quote, source }));
-  if (quotes.unfound.length === 0) {
-    checks.push({ check: 'quote-exists', verdict: 'pass', detail: evidence.length === 1 ? 'The quote appears verbatim in its source.' : `All ${evidence.length} quotes appear verbatim in their sources.` });
-  } else {
-    const unfound: CheckResult = {
-      check: 'quote-exists',
-      verdict: policy.onUnfoundQuote === 'retract' ? 'retracted' : 'fail',
-      detail: `${quotes.unfound.length} of ${evidence.length} quotes were not found in the cited source${policy.onUnfoundQuote === 'retract' ? ' and were retracted' : ''}.`,
-      data: { unfound: quotes.unfound },
-    };
-    if (policy.onUnfoundQuote === 'review' && !accepted('QUOTE_NOT_FOUND', unfound)) {
-      return { decision, checks, retracted, blocked: { to: 'review', code: 'QUOTE_NOT_FOUND', reason: unfound.detail } };
-    }
-    if (policy.onUnfoundQuote === 'retract') checks.push(unfound);
-    // Accepted or not, a quote that is not in its source never reaches an action.
-    decision.evidence = quotes.found;
-  }
-
   if (abstained) {
     checks.push(notForAbstention('min-evidence'));
-  } else if (quotes.found.length < policy.minEvidence) {
-    const detail = `${quotes.found.length} verified quote${quotes.found.length === 1 ? '' : 's'} remain; the policy needs ${policy.minEvidence}.`;
-    if (!accepted('INSUFFICIENT_EVIDENCE', { check: 'min-evidence', verdict: 'fail', detail })) {
-      return { decision, checks, retracted, blocked: { to: 'review', code: 'INSUFFICIENT_EVIDENCE', reason: detail } };
-    }
+  } else if (evidence.length < policy.minEvidence) {
+    const detail = `${evidence.length} verified quote${evidence.length === 1 ? '' : 's'} remain; the policy needs ${policy.minEvidence}.`;
+    if (!accepted('INSUFFICIENT_EVIDENCE', { check: 'min-evidence', verdict: 'fail', detail })) return blocked('review', 'INSUFFICIENT_EVIDENCE', detail);
   } else {
-    checks.push({ check: 'min-evidence', verdict: 'pass', detail: `${quotes.found.length} verified quotes (policy: ${policy.minEvidence}).` });
-  }
-
-  if (policy.numbersInFields?.length) {
-    const unsupported = verifyNumbers(Object.fromEntries(policy.numbersInFields.map((f) => [f, decision[f]])), documents);
-    if (unsupported.length > 0) {
-      const detail = `${unsupported.map((u) => `"${u.number}" in ${u.field}`).join(', ')} appear${unsupported.length === 1 ? 's' : ''} in no source document.`;
-      if (!accepted('UNGROUNDED_NUMBER', { check: 'numbers-in-sources', verdict: 'fail', detail, data: { unsupported } })) {
-        return { decision, checks, retracted, blocked: { to: 'review', code: 'UNGROUNDED_NUMBER', reason: detail } };
-      }
-    } else {
-      checks.push({ check: 'numbers-in-sources', verdict: 'pass', detail: `Every number in ${policy.numbersInFields.join(', ')} appears in the sources.` });
-    }
+    checks.push({ check: 'min-evidence', verdict: 'pass', detail: `${evidence.length} verified quotes (policy: ${policy.minEvidence}).` });
   }
 
   const confidence = Number(decision.confidence);
@@ -116,13 +198,11 @@ export function checkDecision(def: IntegrationDefinition, candidate: unknown, do
     checks.push(notForAbstention('confidence-floor'));
   } else if (!(confidence >= policy.minConfidence)) {
     const detail = `Confidence ${confidence} is below the floor ${policy.minConfidence}.`;
-    if (!accepted('LOW_CONFIDENCE', { check: 'confidence-floor', verdict: 'fail', detail })) {
-      return { decision, checks, retracted, blocked: { to: 'review', code: 'LOW_CONFIDENCE', reason: detail } };
-    }
+    if (!accepted('LOW_CONFIDENCE', { check: 'confidence-floor', verdict: 'fail', detail })) return blocked('review', 'LOW_CONFIDENCE', detail);
   } else {
     checks.push({ check: 'confidence-floor', verdict: 'pass', detail: `Confidence ${confidence} ≥ ${policy.minConfidence}.` });
   }
-  return { decision, checks, retracted };
+  return { decision, checks, retracted, retractedClaims };
 }
 
 /** Removes what must never reach an action (reasoning is audit-only). */
@@ -147,9 +227,10 @@ export function judgeEnvelope(def: IntegrationDefinition, envelope: Envelope): E
   const documents = envelope.documents ?? [];
   const path = envelope.path ?? 'baseline';
   const accept = envelope.humanApproval;
-  if (path === 'ai') return { source: 'ai', verdict: checkDecision(def, envelope.aiDecision ?? {}, documents, accept) };
-  const verdict = checkDecision(def, envelope.baselineDecision ?? {}, documents, accept);
-  return path === 'shadow' ? { source: 'baseline', verdict, shadow: checkDecision(def, envelope.aiDecision ?? {}, documents) } : { source: 'baseline', verdict };
+  const grounding = envelope.grounding;
+  if (path === 'ai') return { source: 'ai', verdict: checkDecision(def, envelope.aiDecision ?? {}, documents, { accept, source: 'ai', grounding }) };
+  const verdict = checkDecision(def, envelope.baselineDecision ?? {}, documents, { accept, source: 'baseline' });
+  return path === 'shadow' ? { source: 'baseline', verdict, shadow: checkDecision(def, envelope.aiDecision ?? {}, documents, { source: 'ai', grounding }) } : { source: 'baseline', verdict };
 }
 
 /**
@@ -164,15 +245,16 @@ export async function verifyStage(envelope: Envelope, deps: VerifyDeps): Promise
   const { source: actingSource, verdict, shadow } = judgeEnvelope(def, envelope);
   const { humanApproval, ...rest } = envelope;
   const checks = verdict.checks;
-  const auditData: Record<string, unknown> = { path, source: actingSource, checks, retracted: verdict.retracted };
+  const auditData: Record<string, unknown> = { path, source: actingSource, checks, retracted: verdict.retracted, retractedClaims: verdict.retractedClaims };
   if (humanApproval) auditData.humanApproval = humanApproval;
-  if (shadow) auditData.shadow = { checks: shadow.checks, retracted: shadow.retracted, blocked: shadow.blocked ?? null };
+  if (shadow) auditData.shadow = { checks: shadow.checks, retracted: shadow.retracted, retractedClaims: shadow.retractedClaims, blocked: shadow.blocked ?? null };
 
   if (verdict.blocked) {
     const next = { ...rest, checks };
     if (verdict.blocked.to === 'review') {
       return { kind: 'review', envelope: next, code: verdict.blocked.code, reason: verdict.blocked.reason, audit: { kind: 'verified', data: auditData } };
     }
+    if (verdict.blocked.code === 'GROUNDING_REJECTED') throw new SeamworkError('GROUNDING_REJECTED', verdict.blocked.reason, false, { detail: { checks } });
     throw new OutputSchemaViolation(verdict.blocked.reason, { pointer: verdict.blocked.pointer, detail: { checks } });
   }
 
@@ -181,12 +263,15 @@ export async function verifyStage(envelope: Envelope, deps: VerifyDeps): Promise
   if (actions.length > MAX_ACTIONS_PER_DECISION) {
     throw new SeamworkError('TOO_MANY_ACTIONS', `${def.name} asked for ${actions.length} actions; at most ${MAX_ACTIONS_PER_DECISION} fit the act stage's time budget.`, false);
   }
+  // Step 10's other half: the reasoning stays in the audit record, never in an action.
+  const leak = checkReasoningNeverActs(decision[def.grounding.reasoningField ?? 'reasoning'], actions);
+  if (!leak.ok) throw new SeamworkError('GROUNDING_REJECTED', leak.detail, false, { detail: { checks } });
   const shadowActions = shadow && !shadow.blocked ? def.actions(forAction(shadow.decision!), envelope.input) : undefined;
   const next: Envelope = {
     ...rest,
     stage: 'act',
     checks,
-    verified: { source: actingSource, decision: forAction(decision), actions, retracted: verdict.retracted, ...(shadowActions ? { shadowActions } : {}) },
+    verified: { source: actingSource, decision: forAction(decision), actions, retracted: verdict.retracted, retractedClaims: verdict.retractedClaims, ...(shadowActions ? { shadowActions } : {}) },
   };
   return { kind: 'forward', to: 'act', envelope: next, audit: { kind: 'verified', data: { ...auditData, decision, actions, shadowActions: shadowActions ?? null } } };
 }

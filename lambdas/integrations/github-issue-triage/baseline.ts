@@ -61,6 +61,8 @@ export function triageIssueByKeywords(_input: IssueInput, documents: SourceDocum
     return {
       reasoning: `baseline keyword rules: ${why}, so it does not say enough to triage.`,
       evidence: firstSentenceEvidence(documents),
+      // Rules make no claims to pair: grounding step 3 is for the model (their quotes are still checked).
+      claims: [],
       outcome: 'insufficient_information',
       primary_label: UNKNOWN_KIND,
       labels: [],
@@ -91,6 +93,8 @@ export function triageIssueByKeywords(_input: IssueInput, documents: SourceDocum
   return {
     reasoning: `baseline keyword rules: ${matched.join('; ')}.`,
     evidence,
+    // Rules make no claims to pair: grounding step 3 is for the model (their quotes are still checked).
+    claims: [],
     outcome: 'triaged',
     primary_label: kind,
     labels,

@@ -5,7 +5,7 @@ import { isTriageComment, issueTriageActions } from './actions.js';
 import { triageIssueByKeywords } from './baseline.js';
 import { CONTRACT_VERSION, EVENT_COMMENT_CREATED, EVENT_ISSUE_OPENED, GitHubIssueContract } from './contract.js';
 import type { IssueInput } from './contract.js';
-import { ABSTAIN_OUTCOME, IssueTriageDecision } from './output.js';
+import { ABSTAIN_OUTCOME, IssueTriageDecision, CLAIM_FIELDS } from './output.js';
 
 /**
  * GitHub issue triage: a new issue, or a new comment on one, becomes a kind label, a priority
@@ -122,7 +122,20 @@ export const githubIssueTriage = defineIntegration<IssueInput, IssueTriageDecisi
     schema: IssueTriageDecision,
     abstainOutcome: ABSTAIN_OUTCOME,
   },
-  grounding: { minConfidence: 0.5, onUnfoundQuote: 'retract', minEvidence: 1, numbersInFields: ['triage_comment'] },
+  grounding: {
+    minConfidence: 0.5,
+    minEvidence: 1,
+    mode: 'quotes-first',
+    claimFields: [...CLAIM_FIELDS],
+    // The triage comment is public: no number or name in it may come from anywhere but the issue.
+    closedBookFields: ['triage_comment'],
+    trustedOrigins: [
+      { name: 'GitHub issue', origin: /^github:[\w.-]+\/[\w.-]+\/issues\/\d+$/ },
+      { name: 'GitHub issue comment', origin: /^github:[\w.-]+\/[\w.-]+\/issues\/comments\/\d+$/ },
+    ],
+    highStakes: { describe: 'priority p0', test: (d) => d.priority === 'p0' },
+    canary: { when: 'high-stakes', fields: ['outcome', 'primary_label', 'priority'], temperature: 1 },
+  },
   baseline: triageIssueByKeywords,
   actions: issueTriageActions,
   eval: {

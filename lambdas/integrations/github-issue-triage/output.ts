@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { claimsSchema, quoteId } from '../../core/grounding/schema.js';
 
 /**
  * The structured output of GitHub issue triage (layer 4 validates it, layer 5 acts on it).
@@ -46,8 +47,12 @@ export const TRIAGE_COMMENT_MAX = 600;
 /** At most this many extra labels besides the primary one. */
 export const MAX_EXTRA_LABELS = 3;
 
+/** The decision fields each claim supports (grounding step 3): every one that holds a value needs a claim paired to a verified quote. */
+export const CLAIM_FIELDS = ['primary_label', 'priority'] as const;
+
 /** One verbatim quote from an issue document; grounding checks it exists. */
 export const EvidenceItem = z.object({
+  id: quoteId(),
   quote: z
     .string()
     .min(1)
@@ -73,6 +78,7 @@ export const IssueTriageDecision = z.object({
     .describe(
       'Extract these before choosing labels: one to three verbatim quotes from the issue documents that support the kind, the priority and any extra label. source is the document id. A quote not found verbatim in its document is retracted.',
     ),
+  claims: claimsSchema(CLAIM_FIELDS),
   outcome: z
     .enum(OUTCOMES)
     .describe(

@@ -89,6 +89,8 @@ export function screenByRules(input: OrderInput, documents: SourceDocument[]): O
     return {
       reasoning: 'baseline rules: no customer record, no billing address and no shipping address, and the order did not come from an online checkout or a sale in person, so there is nothing to assess.',
       evidence: [quote(documents, DOC_CUSTOMER, 'No customer record'), quote(documents, DOC_ADDRESSES, 'No billing address')].filter((e): e is EvidenceItem => e !== undefined),
+      // Rules make no claims to pair: grounding step 3 is for the model (their quotes are still checked).
+      claims: [],
       outcome: 'insufficient_information',
       recommendation: 'review',
       summary: `Order ${input.name} carries no customer or address details to assess.`,
@@ -123,6 +125,8 @@ export function screenByRules(input: OrderInput, documents: SourceDocument[]): O
   return {
     reasoning: `baseline rules: ${because ? `${because} holds, so ${recommendation}` : 'no rule holds, so approve'}.`,
     evidence: evidence.slice(0, 4),
+    // Rules make no claims to pair: grounding step 3 is for the model (their quotes are still checked).
+    claims: [],
     outcome: 'assessed',
     recommendation,
     summary: `${because ? `${because[0].toUpperCase()}${because.slice(1)} holds` : 'No risk rule holds'}: order ${input.name}, ${total ? `${input.totals.total} ${input.currency}` : 'total not shown'}.`.slice(0, 240),

@@ -5,7 +5,7 @@ import { screenByRules } from './baseline.js';
 import { CONTRACT_VERSION, ORDERS_CREATE_TOPIC, OrderCreatedContract } from './contract.js';
 import type { OrderInput } from './contract.js';
 import { orderDocuments } from './documents.js';
-import { ABSTAIN_OUTCOME, OrderRiskDecision } from './output.js';
+import { ABSTAIN_OUTCOME, OrderRiskDecision, CLAIM_FIELDS } from './output.js';
 
 /**
  * Order-risk screening: a Shopify `orders/create` webhook becomes a recommendation — approve,
@@ -93,7 +93,18 @@ export const shopifyOrderRisk = defineIntegration<OrderInput, OrderRiskDecision>
     schema: OrderRiskDecision,
     abstainOutcome: ABSTAIN_OUTCOME,
   },
-  grounding: { minConfidence: 0.6, onUnfoundQuote: 'retract', minEvidence: 1, numbersInFields: ['summary'] },
+  grounding: {
+    minConfidence: 0.6,
+    minEvidence: 1,
+    mode: 'quotes-first',
+    claimFields: [...CLAIM_FIELDS],
+    closedBookFields: ['summary'],
+    trustedOrigins: [{ name: 'Shopify order', origin: /^shopify:order\/\d+$/ }],
+    // Holding or cancelling an order costs a sale: confirm it twice and have a fresh pair of eyes check the claims.
+    highStakes: { describe: 'recommendation review or cancel', test: (d) => d.recommendation !== 'approve' },
+    canary: { when: 'high-stakes', fields: ['outcome', 'recommendation'], temperature: 1 },
+    evaluator: { when: 'high-stakes', maxTokens: 512 },
+  },
   baseline: screenByRules,
   actions: orderRiskActions,
   eval: {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { claimsSchema, quoteId } from '../../core/grounding/schema.js';
 
 /**
  * The structured output of order-risk screening (layer 4 validates it, layer 5 acts on it):
@@ -47,8 +48,12 @@ export type RiskSignal = (typeof RISK_SIGNALS)[number];
 /** Longest summary accepted. */
 export const SUMMARY_MAX = 240;
 
+/** The decision fields each claim supports (grounding step 3): every one that holds a value needs a claim paired to a verified quote. */
+export const CLAIM_FIELDS = ['recommendation'] as const;
+
 /** One verbatim quote from an order document; grounding checks it exists. */
 export const EvidenceItem = z.object({
+  id: quoteId(),
   quote: z
     .string()
     .min(1)
@@ -86,6 +91,7 @@ export const OrderRiskDecision = z
       .describe(
         'Extract these before choosing: one to four verbatim lines from the order documents that the recommendation rests on. source is the document id. A quote not found verbatim in its document is retracted.',
       ),
+    claims: claimsSchema(CLAIM_FIELDS),
     outcome: z
       .enum(OUTCOMES)
       .describe(

@@ -66,6 +66,8 @@ export function triageByKeywords(input: TicketInput, documents: SourceDocument[]
     return {
       reasoning: `baseline keyword rules: no keyword matched and the ticket has only ${wordCount} words, so it does not say enough to triage.`,
       evidence,
+      // Rules make no claims to pair: grounding step 3 is for the model (their quotes are still checked).
+      claims: [],
       outcome: 'insufficient_information',
       summary: truncate(`Ticket ${input.ticketId} does not say what is wrong or what the customer needs.`, SUMMARY_MAX),
       category: 'other',
@@ -106,6 +108,8 @@ export function triageByKeywords(input: TicketInput, documents: SourceDocument[]
   return {
     reasoning: `baseline keyword rules: ${matched.join('; ')}.`,
     evidence,
+    // Rules make no claims to pair: grounding step 3 is for the model (their quotes are still checked).
+    claims: [],
     outcome: 'triaged',
     summary: truncate(`${category} / ${priority}: ${headline}`, SUMMARY_MAX),
     category,

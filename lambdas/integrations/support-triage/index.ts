@@ -5,7 +5,7 @@ import { triageActions } from './actions.js';
 import { triageByKeywords } from './baseline.js';
 import { CONTRACT_VERSION, TICKET_CREATED_EVENT_TYPE, TicketCreatedContract } from './contract.js';
 import type { TicketInput } from './contract.js';
-import { ABSTAIN_OUTCOME, TriageDecision } from './output.js';
+import { ABSTAIN_OUTCOME, TriageDecision, CLAIM_FIELDS } from './output.js';
 
 /**
  * Support-ticket triage: a Zendesk "ticket created" webhook becomes a category, priority,
@@ -87,7 +87,17 @@ export const supportTriage = defineIntegration<TicketInput, TriageDecision>({
     schema: TriageDecision,
     abstainOutcome: ABSTAIN_OUTCOME,
   },
-  grounding: { minConfidence: 0.5, onUnfoundQuote: 'retract', minEvidence: 1, numbersInFields: ['summary', 'escalation_reason'] },
+  grounding: {
+    minConfidence: 0.5,
+    minEvidence: 1,
+    mode: 'quotes-first',
+    claimFields: [...CLAIM_FIELDS],
+    closedBookFields: ['summary', 'escalation_reason'],
+    trustedOrigins: [{ name: 'Zendesk ticket', origin: /^zendesk:ticket\/\d+$/ }],
+    // An urgent ticket pages a support lead: worth a second sample before anyone is woken.
+    highStakes: { describe: 'priority urgent or an escalation', test: (d) => d.priority === 'urgent' || d.escalation_reason != null },
+    canary: { when: 'high-stakes', fields: ['outcome', 'category', 'priority'], temperature: 1 },
+  },
   baseline: triageByKeywords,
   actions: triageActions,
   eval: {

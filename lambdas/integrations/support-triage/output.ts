@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { claimsSchema, quoteId } from '../../core/grounding/schema.js';
 
 /**
  * The structured output of support-ticket triage (layer 4 validates it, layer 5 acts on it).
@@ -27,8 +28,12 @@ export type TriagePriority = (typeof PRIORITIES)[number];
 /** Longest summary accepted: it lands in an internal note and a Slack line. */
 export const SUMMARY_MAX = 280;
 
+/** The decision fields each claim supports (grounding step 3): every one that holds a value needs a claim paired to a verified quote. */
+export const CLAIM_FIELDS = ['category', 'priority', 'escalation_reason'] as const;
+
 /** One verbatim quote from a ticket document; grounding checks it exists. */
 export const EvidenceItem = z.object({
+  id: quoteId(),
   quote: z
     .string()
     .min(1)
@@ -54,6 +59,7 @@ export const TriageDecision = z.object({
     .describe(
       'Extract these before writing the summary: one to three verbatim quotes from the ticket documents that support the category, priority and any escalation. source is the document id. A quote not found verbatim in its document is retracted.',
     ),
+  claims: claimsSchema(CLAIM_FIELDS),
   outcome: z
     .enum(OUTCOMES)
     .describe(

@@ -1,0 +1,60 @@
+import type { CheckResult } from '../envelope.js';
+import type { GroundingAction, GroundingCheckId, GroundingPolicy } from '../integration.js';
+
+/**
+ * The ten-step anti-hallucination playbook (the reference text's, in its order), one file per
+ * step in this folder. `verify` runs them in the order of {@link RUN_ORDER}; each integration's
+ * `grounding` policy says which run, with what thresholds, and what a failure does.
+ */
+export const PLAYBOOK: ReadonlyArray<{ step: number; check: GroundingCheckId | 'abstain'; file: string; title: string; modelCall: boolean }> = [
+  { step: 1, check: 'abstain', file: 'abstain.ts', title: 'Permission to abstain', modelCall: false },
+  { step: 2, check: 'quotes-first', file: 'quotes-first.ts', title: 'Quotes first', modelCall: false },
+  { step: 3, check: 'claim-pairing', file: 'claim-pairing.ts', title: 'Claim–quote pairing', modelCall: false },
+  { step: 4, check: 'closed-book', file: 'closed-book.ts', title: 'Closed book', modelCall: false },
+  { step: 5, check: 'citations', file: 'citations.ts', title: 'Citations API', modelCall: false },
+  { step: 6, check: 'fresh-evaluator', file: 'fresh-evaluator.ts', title: 'Fresh-context evaluator', modelCall: true },
+  { step: 7, check: 'quote-exists', file: 'quote-exists.ts', title: 'Deterministic citation check', modelCall: false },
+  { step: 8, check: 'divergence', file: 'divergence.ts', title: 'Divergence canary', modelCall: true },
+  { step: 9, check: 'source-whitelist', file: 'source-whitelist.ts', title: 'Source whitelist', modelCall: false },
+  { step: 10, check: 'reasoning-first', file: 'reasoning-first.ts', title: 'Reasoning before claims', modelCall: false },
+];
+
+/** What a failure does when the policy does not say. */
+export const DEFAULT_ON_FAIL: Record<GroundingCheckId, GroundingAction> = {
+  'reasoning-first': 'review',
+  'quotes-first': 'review',
+  citations: 'retract',
+  'source-whitelist': 'retract',
+  'quote-exists': 'retract',
+  'closed-book': 'retract',
+  'fresh-evaluator': 'retract',
+  'claim-pairing': 'retract',
+  divergence: 'review',
+};
+
+/** The review code a blocking failure of each check carries (what `seamwork review approve` accepts). */
+export const REVIEW_CODES: Record<GroundingCheckId | 'abstain', string> = {
+  abstain: 'INSUFFICIENT_INFORMATION',
+  'reasoning-first': 'REASONING_NOT_FIRST',
+  'quotes-first': 'QUOTES_NOT_FIRST',
+  citations: 'CITATION_UNMAPPED',
+  'source-whitelist': 'SOURCE_NOT_TRUSTED',
+  'quote-exists': 'QUOTE_NOT_FOUND',
+  'closed-book': 'UNGROUNDED_CLAIM',
+  'fresh-evaluator': 'EVALUATOR_UNSUPPORTED',
+  'claim-pairing': 'UNSUPPORTED_CLAIM',
+  divergence: 'DIVERGENT_SAMPLES',
+};
+
+/** The action a policy gives a check. */
+export function onFail(policy: GroundingPolicy, check: GroundingCheckId): GroundingAction {
+  return policy.onFail?.[check] ?? DEFAULT_ON_FAIL[check];
+}
+
+/** Checks whose failure means the model stated something the sources do not back (not abstention, confidence or evidence count). */
+export const HALLUCINATION_CHECKS: ReadonlySet<string> = new Set<string>(['reasoning-first', 'quotes-first', 'citations', 'source-whitelist', 'quote-exists', 'closed-book', 'fresh-evaluator', 'claim-pairing', 'divergence']);
+
+/** Whether a decision's checks flag a hallucination: one of them failed or retracted something. */
+export function hallucinationFlagged(checks: ReadonlyArray<{ check: string; verdict: string }>): boolean {
+  return checks.some((c) => HALLUCINATION_CHECKS.has(c.check) && (c.verdict === 'fail' || c.verdict === 'retracted'));
+}
