@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import type { DriftPolicy } from './contracts/drift.js';
 import type { PiiKind } from './redact.js';
+import { assertGroundingFits } from './grounding/playbook.js';
+import { outputJsonSchema } from './prompt.js';
 
 /**
  * One typed definition per integration: everything the seven layers need to know about it.
@@ -273,9 +275,10 @@ export interface IntegrationDefinition<TInput = any, TOutput extends DecisionBas
   fixturesDir: string;
 }
 
-/** Identity helper that keeps the generic types. */
+/** Identity helper that keeps the generic types, and checks the grounding policy fits the output schema. */
 export function defineIntegration<TInput, TOutput extends DecisionBase>(
   def: IntegrationDefinition<TInput, TOutput>,
 ): IntegrationDefinition<TInput, TOutput> {
+  assertGroundingFits(def.name, def.grounding, outputJsonSchema(def.output.schema), def.output.abstainOutcome);
   return def;
 }

@@ -1,5 +1,5 @@
-import type { CheckResult } from '../envelope.js';
 import type { GroundingAction, GroundingCheckId, GroundingPolicy } from '../integration.js';
+import { assertAbstainable } from './abstain.js';
 
 /**
  * The ten-step anti-hallucination playbook (the reference text's, in its order), one file per
@@ -57,4 +57,27 @@ export const HALLUCINATION_CHECKS: ReadonlySet<string> = new Set<string>(['reaso
 /** Whether a decision's checks flag a hallucination: one of them failed or retracted something. */
 export function hallucinationFlagged(checks: ReadonlyArray<{ check: string; verdict: string }>): boolean {
   return checks.some((c) => HALLUCINATION_CHECKS.has(c.check) && (c.verdict === 'fail' || c.verdict === 'retracted'));
+}
+
+/**
+ * Checks at definition time that an integration's grounding policy fits its output schema: the
+ * abstention outcome and `missing_information` exist (step 1), the claims' `field` enum is exactly
+ * `claimFields` (step 3), every field the policy names is in the schema, and at least one origin is
+ * trusted (step 9). A mismatch is a programming error, thrown when the integration module loads.
+ */
+export function assertGroundingFits(name: string, policy: GroundingPolicy, jsonSchema: Record<string, unknown>, abstainOutcome: string): void {
+  assertAbstainable(name, jsonSchema, abstainOutcome);
+  const props = (jsonSchema.properties ?? {}) as Record<string, Record<string, any>>;
+  const fail = (what: string) => {
+    throw new Error(`Integration ${name}: ${what} (docs/grounding.md).`);
+  };
+  const fieldEnum: unknown[] | undefined = props.claims?.items?.properties?.field?.enum;
+  if (!fieldEnum) fail('the output schema needs a "claims" list from claimsSchema() (grounding step 3)');
+  if ([...fieldEnum!].sort().join() !== [...policy.claimFields].sort().join()) fail(`claims[].field offers ${fieldEnum!.join(', ')} but grounding.claimFields is ${policy.claimFields.join(', ')}`);
+  const named = [...policy.claimFields, ...policy.closedBookFields, ...(policy.canary?.fields ?? [])];
+  const unknown = named.filter((f) => !(f in props));
+  if (unknown.length) fail(`the grounding policy names ${unknown.join(', ')}, which the output schema does not have`);
+  if (!((policy.reasoningField ?? 'reasoning') in props)) fail(`the output schema has no "${policy.reasoningField ?? 'reasoning'}" field (grounding step 10)`);
+  if (Object.keys(props)[0] !== (policy.reasoningField ?? 'reasoning')) fail(`"${policy.reasoningField ?? 'reasoning'}" must be the output schema's first property (grounding step 10)`);
+  if (policy.trustedOrigins.length === 0) fail('grounding.trustedOrigins is empty, so no document could enter a prompt (grounding step 9)');
 }
