@@ -4,6 +4,7 @@ import { cpus, freemem, platform, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BenchRunner, BenchSection } from './types.js';
+import { escapeHtml as esc } from '../cli/format.js';
 
 // The SDK's Node-22 notice and Powertools logs would drown the progress lines.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -78,7 +79,6 @@ export function renderMarkdown(sections: BenchSection[], m: Record<string, strin
   return out.join('\n');
 }
 
-const esc = (v: unknown) => String(v).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /** A horizontal bar chart (inline SVG) of a section's last numeric column, one bar per row. */
 export function barChart(s: BenchSection): string {

@@ -6,6 +6,7 @@ import { buildCostReport, commonCap, daysOverCap, readLedger, type CostReport, t
 import { UsageError } from './contracts.js';
 import { cell } from './format.js';
 import { useLocalState } from './state.js';
+import { escapeHtml as esc } from './format.js';
 
 /**
  * `seamwork cost [--days 30] [--tenant T] [--integration I] [--html FILE] [--table LEDGER_TABLE]`
@@ -212,7 +213,6 @@ export function renderCostText(r: CostReport, table: string): string[] {
   return out;
 }
 
-const esc = (s: unknown) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const COLOURS = ['#3b82f6', '#f59e0b', '#10b981', '#8b5cf6', '#ec4899', '#9ca3af'];
 
 /**

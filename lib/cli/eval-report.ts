@@ -1,6 +1,6 @@
 import type { EvalBaseline, EvalReport } from '../../lambdas/core/eval/score.js';
+import { escapeHtml as esc } from './format.js';
 
-const esc = (s: unknown) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /** A self-contained HTML report: per-field accuracy bars, the score trend, and every miss. */
 export function renderEvalHtml(r: EvalReport, baseline: EvalBaseline | undefined, history: Array<{ score: number; at: string; path: string }>): string {

@@ -35,3 +35,6 @@ export function describeTokens(s: DecisionSummary): string {
   const t = s.tokens;
   return `${t.input}/${t.output}${t.cacheWrite ? ` +${t.cacheWrite}w` : ''}${t.cacheRead ? ` +${t.cacheRead}r` : ''}`;
 }
+
+/** Text for an HTML report: `&`, `<`, `>` and `"` escaped. */
+export const escapeHtml = (s: unknown): string => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
