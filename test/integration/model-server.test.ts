@@ -354,20 +354,27 @@ describe('local model server', () => {
       expect(input.evidence.some((e) => !TICKET.includes(e.quote))).toBe(true);
     });
 
-    it('invented_number yields a quote holding a number that is not in the source', async () => {
-      const input = toolInput(await faulted('invented_number')) as Triage;
+    it('invented_number puts a number that is not in the source into the free text, leaving the quotes verbatim', async () => {
+      const clean = Triage.parse(toolInput(await client.messages.create(triageRequest(TICKET))));
 
-      const numbers = input.evidence.flatMap((e) => e.quote.match(/\d+/g) ?? []);
+      const input = Triage.parse(toolInput(await faulted('invented_number')));
+
+      const numbers = input.summary.match(/\d+/g) ?? [];
+      expect(numbers.length).toBeGreaterThan(0);
       expect(numbers.some((n) => !TICKET.includes(n))).toBe(true);
+      expect(input.summary.startsWith(clean.summary)).toBe(true);
+      expect(input.evidence).toEqual(clean.evidence);
+      for (const e of input.evidence) expect(TICKET).toContain(e.quote);
     });
 
-    it('divergent changes the first enum field, as a second sample might', async () => {
+    it('divergent changes the first decision enum, skipping the abstention outcome, as a second sample might', async () => {
       const clean = Triage.parse(toolInput(await client.messages.create(triageRequest(TICKET))));
 
       const diverged = Triage.parse(toolInput(await faulted('divergent')));
 
-      expect(diverged.outcome).not.toBe(clean.outcome);
-      expect({ ...diverged, outcome: clean.outcome }).toEqual(clean);
+      expect(diverged.outcome).toBe(clean.outcome);
+      expect(diverged.category).not.toBe(clean.category);
+      expect({ ...diverged, category: clean.category }).toEqual(clean);
     });
   });
 });

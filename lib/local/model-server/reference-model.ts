@@ -5,10 +5,20 @@
  * words the schema's own descriptions declare, and quotes source sentences verbatim. That is
  * enough to drive the whole pipeline (schema checks, grounding checks, abstention, cost) on a
  * laptop with exact, repeatable outcomes. It must not know any integration by name.
+ *
+ * The grounding conventions (docs/grounding.md) are read off the schema's shape too: an evidence
+ * item with an `id` gets `q1`, `q2`, …; a claims list (items with `quote_ids`, a `field` enum and a
+ * `statement`) is written last, one claim per field that holds a value, citing the quote that
+ * field was decided on; with citations enabled and the tool left to the model's choice, each
+ * claim is also written as a cited `<field>: <sentence>` text block before the tool call; and a
+ * verdict list (items with `claim_id` and a `supported`/`unsupported` verdict) makes the model a
+ * fresh-context judge of the claims in the document titled `claims` (see `judge.ts`).
  */
 import { requestHash, sha256Hex } from './hash.js';
 import { countWords, matchCues, parseCues, parseDefault, splitSentences, type CueMatch, type Sentence } from './cues.js';
 import { propertiesOf, stringEnum, unwrap, type Unwrapped } from './json-schema.js';
+import { judgeStatement, splitClaimsDocument } from './judge.js';
+import { arrayItemObject, claimsShape, verdictsProperty } from './shapes.js';
 import {
   cachePrefix,
   collectSources,
@@ -188,6 +198,18 @@ function clamp(value: number, schema: JsonSchema): number {
   return schema.type === 'integer' ? Math.round(v) : Math.round(v * 100) / 100;
 }
 
+/**
+ * A cue as the reasoning names it: words joined by `_` (a single very long word cut), so the
+ * reasoning never repeats a run of source text. Quotes may reach an action; reasoning must not,
+ * and a reasoning that echoed a source phrase would look exactly like a leak.
+ */
+function cueLabel(cue: string): string {
+  const words = cue.trim().split(/\s+/);
+  if (words.length > 1) return words.join('_');
+  const chars = [...words[0]];
+  return chars.length > 16 ? `${chars.slice(0, 15).join('')}…` : words[0];
+}
+
 function explain(a: Analysis): string {
   if (a.abstain) {
     const why = a.words < 12 ? `the sources hold only ${a.words} words` : 'no cue matched in the sources';
@@ -196,7 +218,7 @@ function explain(a: Analysis): string {
   const parts = [...a.decisions.values()].map((d) =>
     d.abstention && d.score === 0
       ? `${d.name}=${d.chosen} (evidence sufficient)`
-      : d.score > 0 ? `matched ${[...new Set(d.matches.map((m) => `'${m.cue}'`))].join(', ')} → ${d.name}=${d.chosen}` : `no cue → ${d.name}=${d.chosen} (default)`,
+      : d.score > 0 ? `matched ${[...new Set(d.matches.map((m) => cueLabel(m.cue)))].join(', ')} → ${d.name}=${d.chosen}` : `no cue → ${d.name}=${d.chosen} (default)`,
   );
   return `${REFERENCE_LABEL}: ${parts.join('; ')}.`;
 }
@@ -211,10 +233,28 @@ function missingItems(a: Analysis): string[] {
   return out.length > 0 ? out : ['more detail in the sources'];
 }
 
+/** An evidence item as written: its `q<n>` id (when the schema has an `id`) and the sentence it quotes. */
+export interface EmittedEvidence {
+  id?: string;
+  entry: Analysis['evidence'][number];
+}
+
+/** A claim as written, with the evidence it cites (what citations mode cites). */
+export interface ClaimTrace {
+  field: string;
+  evidence: EmittedEvidence;
+}
+
 interface FillContext {
   root: JsonSchema;
   analysis: Analysis;
   firstSentence: string;
+  /** The first evidence list written, in output order; null until one is written. */
+  emitted: EmittedEvidence[] | null;
+  /** Claims written by the post-pass, in output order. */
+  claims: ClaimTrace[];
+  /** Whether the schema has a claims list anywhere the filler reached. */
+  claimsSchema: boolean;
 }
 
 function isHighPriority(a: Analysis): { high: boolean; sentence?: string } {
@@ -248,11 +288,13 @@ function fillString(name: string, u: Unwrapped, ctx: FillContext, path: string):
   return cut('', s, ctx.firstSentence);
 }
 
-function fillEvidenceItem(item: JsonSchema, ctx: FillContext, e: Analysis['evidence'][number], path: string): Record<string, unknown> {
+function fillEvidenceItem(item: JsonSchema, ctx: FillContext, e: Analysis['evidence'][number], path: string, index: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, prop] of propertiesOf(item)) {
     const u = unwrap(prop, ctx.root);
     if (name === 'quote') out[name] = e.sentence.text;
+    // Quotes first: each quote gets its own id, q1, q2, … in order, for claims to cite.
+    else if (name === 'id' && u.schema.type === 'string') out[name] = `q${index + 1}`;
     else if (/^(source|source_id|document|document_id|doc_id)$/i.test(name) && u.schema.type === 'string') {
       const allowed = stringEnum(u.schema);
       out[name] = allowed ? (allowed.includes(e.sentence.source) ? e.sentence.source : allowed[0]) : e.sentence.source;
@@ -278,7 +320,12 @@ function fillArray(name: string, s: JsonSchema, ctx: FillContext, path: string):
       const extra = ctx.analysis.sentences.filter((x) => !evidence.some((e) => e.sentence === x)).map((sentence) => ({ sentence }));
       evidence = [...evidence, ...extra].slice(0, min);
     }
-    out = evidence.slice(0, max).map((e) => fillEvidenceItem(itemU.schema, ctx, e, `${path}[]`));
+    const chosen = evidence.slice(0, max);
+    out = chosen.map((e, i) => fillEvidenceItem(itemU.schema, ctx, e, `${path}[]`, i));
+    if (!ctx.emitted) {
+      const ids = propertiesOf(itemU.schema).some(([n, p]) => n === 'id' && unwrap(p, ctx.root).schema.type === 'string');
+      ctx.emitted = chosen.map((entry, i) => ({ ...(ids ? { id: `q${i + 1}` } : {}), entry }));
+    }
   } else if (/missing/i.test(name) && itemU.schema.type === 'string') {
     out = missingItems(ctx.analysis).map((m) => cut(m, itemU.schema, ''));
   }
@@ -288,9 +335,68 @@ function fillArray(name: string, s: JsonSchema, ctx: FillContext, path: string):
   return out.slice(0, max);
 }
 
+/** Whether a payload value is something a claim must support. */
+function holdsValue(v: unknown): boolean {
+  return v !== null && v !== undefined && v !== '' && !(Array.isArray(v) && v.length === 0);
+}
+
+/**
+ * The evidence a claim about `field` cites: the quote the analysis took for that field's enum
+ * decision; for a free-text field, the quote its value repeats; else the first quote.
+ */
+function evidenceFor(field: string, value: unknown, emitted: EmittedEvidence[]): EmittedEvidence {
+  return (
+    emitted.find((e) => e.entry.decision?.path === field) ??
+    emitted.find((e) => e.entry.decision?.name === field) ??
+    (typeof value === 'string' ? emitted.find((e) => value.includes(e.entry.sentence.text)) : undefined) ??
+    emitted[0]
+  );
+}
+
+/**
+ * The claims post-pass, run once the rest of the object is written: one claim per `field` enum
+ * value whose payload value holds something, stating the quote it cites. None when abstaining.
+ */
+function fillClaims(arraySchema: JsonSchema, item: JsonSchema, fields: string[], payload: Record<string, unknown>, ctx: FillContext, path: string): unknown[] {
+  ctx.claimsSchema = true;
+  const s = unwrap(arraySchema, ctx.root).schema;
+  const min = typeof s.minItems === 'number' ? s.minItems : 0;
+  const max = typeof s.maxItems === 'number' ? s.maxItems : Infinity;
+  const out: unknown[] = [];
+  const emitted = ctx.emitted ?? [];
+  if (!ctx.analysis.abstain && emitted.length > 0) {
+    for (const field of fields) {
+      if (out.length >= max || !holdsValue(payload[field])) continue;
+      const evidence = evidenceFor(field, payload[field], emitted);
+      const claim: Record<string, unknown> = {};
+      for (const [name, prop] of propertiesOf(item)) {
+        const u = unwrap(prop, ctx.root);
+        if (name === 'field') claim[name] = field;
+        else if (name === 'statement') claim[name] = cut(evidence.entry.sentence.text, u.schema, '');
+        else if (name === 'quote_ids') claim[name] = evidence.id ? [evidence.id] : [];
+        else claim[name] = fillValue(name, prop, ctx, `${path}[].${name}`);
+      }
+      out.push(claim);
+      ctx.claims.push({ field, evidence });
+    }
+  }
+  while (out.length < min) out.push(fillValue('', item, ctx, `${path}[]`));
+  return out;
+}
+
 function fillObject(s: JsonSchema, ctx: FillContext, path: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [name, prop] of propertiesOf(s)) out[name] = fillValue(name, prop, ctx, path ? `${path}.${name}` : name);
+  const deferred: Array<{ name: string; prop: JsonSchema; item: JsonSchema; fields: string[] }> = [];
+  for (const [name, prop] of propertiesOf(s)) {
+    const item = arrayItemObject(prop, ctx.root);
+    const shape = item ? claimsShape(item, ctx.root) : undefined;
+    if (item && shape) {
+      // Keep the schema's key order: the slot is taken now, the claims are written last.
+      out[name] = [];
+      deferred.push({ name, prop, item, fields: shape.fields });
+    } else out[name] = fillValue(name, prop, ctx, path ? `${path}.${name}` : name);
+  }
+  for (const d of deferred) out[d.name] = fillClaims(d.prop, d.item, d.fields, out, ctx, path ? `${path}.${d.name}` : d.name);
   return out;
 }
 
@@ -325,11 +431,53 @@ function fillValue(name: string, schema: JsonSchema, ctx: FillContext, path: str
  * Fills a JSON Schema from the sources, extractively. The result validates against the schema
  * (required properties, types, enums, bounds, lengths); see the module doc for the field rules.
  */
-export function fillSchema(schema: JsonSchema, sources: SourceDocument[]): { value: Record<string, unknown>; analysis: Analysis } {
+export function fillSchema(schema: JsonSchema, sources: SourceDocument[]): Filled {
   const analysis = analyse(schema, sources);
-  const ctx: FillContext = { root: schema, analysis, firstSentence: analysis.sentences[0]?.text ?? '' };
+  const ctx: FillContext = { root: schema, analysis, firstSentence: analysis.sentences[0]?.text ?? '', emitted: null, claims: [], claimsSchema: false };
   const value = fillValue('', schema, ctx, '');
-  return { value: (value && typeof value === 'object' ? value : {}) as Record<string, unknown>, analysis };
+  return { value: (value && typeof value === 'object' ? value : {}) as Record<string, unknown>, analysis, evidence: ctx.emitted ?? [], claims: ctx.claims, claimsSchema: ctx.claimsSchema };
+}
+
+/** What {@link fillSchema} wrote, with the evidence and claims behind it. */
+export interface Filled {
+  value: Record<string, unknown>;
+  analysis: Analysis;
+  /** The evidence list as written (ids and sentences). */
+  evidence: EmittedEvidence[];
+  /** The claims as written, each with the evidence it cites. */
+  claims: ClaimTrace[];
+  /** Whether the schema has a claims list. */
+  claimsSchema: boolean;
+}
+
+/**
+ * Answers as a fresh-context judge (docs/grounding.md, step 6): the claims come from the document
+ * titled `claims`, the other documents are the sources, and the schema's verdict list gets one
+ * verdict per claim by the rules in `judge.ts`. Every other property is filled as usual from the
+ * sources alone.
+ */
+export function judgeSchema(schema: JsonSchema, sources: SourceDocument[]): Record<string, unknown> {
+  const verdicts = verdictsProperty(schema);
+  const split = splitClaimsDocument(sources);
+  const { value } = fillSchema(schema, split.sources);
+  if (!verdicts) return value;
+  const analysis = analyse(schema, split.sources);
+  const ctx: FillContext = { root: schema, analysis, firstSentence: analysis.sentences[0]?.text ?? '', emitted: null, claims: [], claimsSchema: false };
+  value[verdicts.key] = split.claims.map((c) => {
+    const j = judgeStatement(c.statement, split.sources);
+    const out: Record<string, unknown> = {};
+    for (const [name, prop] of propertiesOf(verdicts.item)) {
+      const u = unwrap(prop, schema);
+      if (name === 'claim_id') out[name] = c.claim_id;
+      else if (name === 'verdict') out[name] = j.supported ? 'supported' : 'unsupported';
+      else if (name === 'quote') out[name] = cut(j.quote, u.schema, '');
+      else if (name === 'field' && u.schema.type === 'string' && !stringEnum(u.schema)) out[name] = c.field ?? '';
+      else if (name === 'statement' && u.schema.type === 'string') out[name] = c.statement;
+      else out[name] = fillValue(name, prop, ctx, `${verdicts.key}[].${name}`);
+    }
+    return out;
+  });
+  return value;
 }
 
 /** Which output the request asks for: a tool call, a JSON text block, or plain text. */
@@ -349,21 +497,58 @@ export function outputTarget(req: MessagesRequest): OutputTarget {
   return { kind: 'text' };
 }
 
+/**
+ * The API's citation of one sentence, or undefined when its document does not have citations
+ * enabled. A text document is cited by character offsets into its text as sent (`Sentence.start`
+ * is the offset in its only piece); a content document by content block.
+ */
+export function citationFor(sentence: Sentence, sources: readonly SourceDocument[]): Record<string, unknown> | undefined {
+  const doc = sources[sentence.sourceIndex];
+  if (!doc?.citations || doc.documentIndex === undefined) return undefined;
+  return doc.kind === 'content'
+    ? { type: 'content_block_location', cited_text: sentence.text, document_index: doc.documentIndex, document_title: doc.id, start_block_index: sentence.segmentIndex, end_block_index: sentence.segmentIndex + 1 }
+    : { type: 'char_location', cited_text: sentence.text, document_index: doc.documentIndex, document_title: doc.id, start_char_index: sentence.start, end_char_index: sentence.start + sentence.text.length };
+}
+
 function textReply(sources: SourceDocument[]): ReplyBlock {
   const first = splitSentences(sources)[0];
   if (!first) return { type: 'text', text: `[${REFERENCE_LABEL}] No source document was provided.` };
-  const doc = sources[first.sourceIndex];
   const prefix = `[${REFERENCE_LABEL}] `;
   const block: ReplyBlock = { type: 'text', text: `${prefix}${first.text}` };
-  if (doc.citations && doc.documentIndex !== undefined) {
-    // Cite the quoted sentence the way the API does, so citation-reading code has something real to parse.
-    block.citations = [
-      doc.kind === 'content'
-        ? { type: 'content_block_location', cited_text: first.text, document_index: doc.documentIndex, document_title: doc.id, start_block_index: first.segmentIndex, end_block_index: first.segmentIndex + 1 }
-        : { type: 'char_location', cited_text: first.text, document_index: doc.documentIndex, document_title: doc.id, start_char_index: first.start, end_char_index: first.start + first.text.length },
-    ];
-  }
+  // Cite the quoted sentence the way the API does, so citation-reading code has something real to parse.
+  const citation = citationFor(first, sources);
+  if (citation) block.citations = [citation];
   return block;
+}
+
+/**
+ * Citations mode (docs/grounding.md, step 5): a tool the model may choose to call (`tool_choice`
+ * auto or absent) and at least one document with citations enabled.
+ */
+export function isCitationsMode(req: MessagesRequest, sources: readonly SourceDocument[]): boolean {
+  const choice = req.tool_choice;
+  return (choice === undefined || choice.type === 'auto') && sources.some((s) => s.citations && s.documentIndex !== undefined);
+}
+
+/**
+ * One text block per claim, `<field>: <sentence>`, citing that sentence where it stands. Without a
+ * claims list in the schema, one block per decided enum that has evidence.
+ */
+function citedClaimBlocks(filled: Filled, sources: readonly SourceDocument[]): ReplyBlock[] {
+  let traces = filled.claims.map((c) => ({ field: c.field, sentence: c.evidence.entry.sentence }));
+  if (!filled.claimsSchema && !filled.analysis.abstain) {
+    const seen = new Set<string>();
+    traces = [];
+    for (const e of filled.analysis.evidence) {
+      if (!e.decision || e.decision.abstention || seen.has(e.decision.name)) continue;
+      seen.add(e.decision.name);
+      traces.push({ field: e.decision.name, sentence: e.sentence });
+    }
+  }
+  return traces.map((t) => {
+    const citation = citationFor(t.sentence, sources);
+    return { type: 'text' as const, text: `${t.field}: ${t.sentence.text}`, citations: citation ? [citation] : null };
+  });
 }
 
 /** Counts a request's input tokens by the reference rule (see `tokens.ts`). */
@@ -390,20 +575,47 @@ export function answerMessages(req: MessagesRequest, options: AnswerOptions = {}
     stop = 'end_turn';
   } else {
     const schema = target.kind === 'tool' ? target.tool.input_schema : target.schema;
-    const { value } = fillSchema(schema, sources);
+    let value: Record<string, unknown>;
+    let lead: ReplyBlock[] = [];
+    if (verdictsProperty(schema)) value = judgeSchema(schema, sources);
+    else {
+      const filled = fillSchema(schema, sources);
+      value = filled.value;
+      // Citations mode: the cited claims come first as text, then the tool call.
+      if (target.kind === 'tool' && isCitationsMode(req, sources)) lead = citedClaimBlocks(filled, sources);
+    }
     const json = JSON.stringify(value);
-    outputTokens = countTokens(json);
+    outputTokens = countTokens(json) + lead.reduce((n, b) => n + (b.type === 'text' ? countTokens(b.text) : 0), 0);
     content =
       target.kind === 'tool'
-        ? [{ type: 'tool_use', id: `toolu_${sha256Hex(`${bodyHash}:tool:0`).slice(0, 24)}`, name: target.tool.name, input: value }]
+        ? [...lead, { type: 'tool_use', id: `toolu_${sha256Hex(`${bodyHash}:tool:0`).slice(0, 24)}`, name: target.tool.name, input: value }]
         : [{ type: 'text', text: json }];
     stop = target.kind === 'tool' ? 'tool_use' : 'end_turn';
   }
 
   if (outputTokens > req.max_tokens) {
-    // Like the API: the output stops at max_tokens. A cut tool call cannot carry partial JSON as
-    // an object, so its input is empty; a cut text block keeps its (now invalid) prefix.
-    content = content.map((b) => (b.type === 'tool_use' ? { ...b, input: {} } : { type: 'text', text: truncateToTokens(b.text, req.max_tokens) }));
+    // Like the API: the output stops at max_tokens. Blocks are written in order until the budget
+    // runs out; a cut text block keeps its (now invalid) prefix and loses its citations; a cut
+    // tool call cannot carry partial JSON as an object, so its input is empty.
+    let left = req.max_tokens;
+    const kept: ReplyBlock[] = [];
+    for (const b of content) {
+      if (left <= 0) break;
+      if (b.type === 'tool_use') {
+        kept.push({ ...b, input: {} });
+        left = 0;
+        continue;
+      }
+      const t = countTokens(b.text);
+      if (t <= left) {
+        kept.push(b);
+        left -= t;
+      } else {
+        kept.push({ type: 'text', text: truncateToTokens(b.text, left) });
+        left = 0;
+      }
+    }
+    content = kept;
     outputTokens = req.max_tokens;
     stop = 'max_tokens';
   }

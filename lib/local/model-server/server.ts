@@ -16,7 +16,7 @@ import {
   type FaultConfig,
   type FaultKind,
 } from './faults.js';
-import { answerMessages, countRequestTokens, REFERENCE_MODEL_ID, requestedSchema } from './reference-model.js';
+import { answerMessages, countRequestTokens, REFERENCE_MODEL_ID, requestedSchema, type ReplyMessage } from './reference-model.js';
 import { collectSources, validateMessagesRequest, type MessagesRequest } from './request.js';
 import { createBatchStore, validateBatchCreate, type BatchItemResult, type BatchProcessingOptions, type BatchRequestParam } from './batches.js';
 
@@ -57,6 +57,29 @@ export interface ModelServer {
   setBatchProcessing(options: BatchProcessingOptions): void;
   /** Counters since start. */
   stats(): ModelServerStats;
+  /**
+   * Every fault injected since start, in order: output faults with the id of the message they
+   * corrupted (the `msg_…` the client's audit keeps), HTTP faults (and faults on batch requests
+   * that errored) with `messageId: ''`. Also served as `GET /_seamwork/fault-log`.
+   */
+  faultLog(): FaultLogEntry[];
+}
+
+/** One injected fault, as {@link ModelServer.faultLog} lists it. */
+export interface FaultLogEntry {
+  /** The faulted reply's message id; '' when no message was sent (an HTTP fault). */
+  messageId: string;
+  kind: FaultKind;
+  /** When the fault was injected (ISO 8601, from the server's clock). */
+  at: string;
+}
+
+/**
+ * The id of a faulted reply: its own, so an audit record that keeps the message id can be matched
+ * to the fault log, and a clean retry of the same body (which keeps the body's id) cannot be.
+ */
+function faultedMessageId(bodyHash: string, ordinal: number, kind: FaultKind): string {
+  return `msg_${sha256Hex(`${bodyHash}:${ordinal}:fault:${kind}`).slice(0, 24)}`;
 }
 
 /** Request header that forces one fault kind on that request. */
@@ -130,6 +153,15 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
   let unparsedIds = 0;
   let batchProcessing: BatchProcessingOptions = { ...opts.batches };
   const now = opts.now ?? (() => new Date());
+  const faultEntries: FaultLogEntry[] = [];
+  const logFault = (kind: FaultKind, messageId: string) => faultEntries.push({ messageId, kind, at: now().toISOString() });
+  /** The reply a request gets: the clean answer, or a corrupted copy under its own id, logged. */
+  const faultedReply = (message: ReplyMessage, fault: FaultKind | null, request: MessagesRequest, bodyHash: string, ordinal: number): ReplyMessage => {
+    if (!fault) return message;
+    const corrupted = { ...applyOutputFault(fault, message, requestedSchema(request), collectSources(request)), id: faultedMessageId(bodyHash, ordinal, fault) };
+    logFault(fault, corrupted.id);
+    return corrupted;
+  };
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     if (res.headersSent || res.destroyed) return;
@@ -183,6 +215,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 
       const httpFault = fault ? HTTP_FAULT_REPLIES[fault] : undefined;
       if (fault && httpFault) {
+        logFault(fault, '');
         if (fault === 'rate_limit') headers['retry-after'] = '1';
         if (fault === 'timeout') {
           const timer = setTimeout(() => {
@@ -203,8 +236,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
 
       const answer = answerMessages(request, { cachedPrefixes });
       if (answer.cachePrefixHash) cachedPrefixes.add(answer.cachePrefixHash);
-      const message = fault ? applyOutputFault(fault, answer.message, requestedSchema(request), collectSources(request)) : answer.message;
-      send(res, 200, message, headers);
+      send(res, 200, faultedReply(answer.message, fault, request, bodyHash, ordinal), headers);
     } catch (error) {
       if (error instanceof HttpError) sendError(res, error.status, error.type, error.message, { 'request-id': requestId });
       else throw error;
@@ -225,11 +257,13 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
     const fault = selectFault(faults, bodyHash, ordinal, forcedName as FaultKind | undefined);
     const httpFault = fault ? HTTP_FAULT_REPLIES[fault] : undefined;
     // In a batch there is no connection to hold or header to send: an HTTP fault is an errored result.
-    if (httpFault) return errored(httpFault.type, httpFault.message);
+    if (fault && httpFault) {
+      logFault(fault, '');
+      return errored(httpFault.type, httpFault.message);
+    }
     const answer = answerMessages(request, { cachedPrefixes });
     if (answer.cachePrefixHash) cachedPrefixes.add(answer.cachePrefixHash);
-    const message = fault ? applyOutputFault(fault, answer.message, requestedSchema(request), collectSources(request)) : answer.message;
-    return { type: 'succeeded', message };
+    return { type: 'succeeded', message: faultedReply(answer.message, fault, request, bodyHash, ordinal) };
   };
   const batches = createBatchStore({ answer: answerBatchRequest, now, processing: () => batchProcessing });
 
@@ -307,6 +341,8 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
           return handleFaults(req, res);
         case 'GET /_seamwork/stats':
           return send(res, 200, stats());
+        case 'GET /_seamwork/fault-log':
+          return send(res, 200, structuredClone(faultEntries));
         default:
           throw new HttpError(404, 'not_found_error', `no route for ${route}`);
       }
@@ -345,5 +381,6 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
       batchProcessing = { ...options };
     },
     stats,
+    faultLog: () => structuredClone(faultEntries),
   };
 }
