@@ -48,6 +48,10 @@ const USAGE = `seamwork — the seams between a vendor's webhook and the action 
   cost [--days 30] [--tenant T] [--integration I] [--html FILE] [--table LEDGER_TABLE]
                                                    spend per tenant, integration and day against the caps,
                                                    a chart of the window, reservations outstanding
+  grounding [measure] [--out DIR]                  the ten grounding checks on the labelled corpus: detection
+                                                   and false-positive rate per check, HTML report; exit 1 on a miss
+  grounding corpus [--write | --check]             rebuild the corpus from the golden sets and the reference
+                                                   model's fault injector
   backfill <integration> <folder> [--batch-over N] [--dry-run]
                                                    captured payloads into the pipeline: N (default 20) or fewer
                                                    through the webhook, more as one Message Batch at the batch
@@ -134,6 +138,11 @@ async function main(argv: string[]): Promise<number> {
       const { backfillCommand } = await import('../lib/cli/backfill.js');
       const { UsageError } = await import('../lib/cli/contracts.js');
       return backfillCommand(rest).catch((err: unknown) => (err instanceof UsageError ? usage(err.message) : Promise.reject(err)));
+    }
+    case 'grounding': {
+      const { groundingCommand } = await import('../lib/cli/grounding.js');
+      const { UsageError } = await import('../lib/cli/contracts.js');
+      return groundingCommand(rest).catch((err: unknown) => (err instanceof UsageError ? usage(err.message) : Promise.reject(err)));
     }
     case 'flags': {
       const { flagsCommand } = await import('../lib/cli/flags.js');

@@ -55,14 +55,19 @@ function realisticDecision(documents: SourceDocument[]): Record<string, unknown>
   const subject = documents.find((d) => d.id === 'ticket.subject');
   const description = documents.find((d) => d.id === 'ticket.description');
   const evidence = [];
-  if (subject) evidence.push({ quote: subject.text.slice(0, 60), source: subject.id });
+  if (subject) evidence.push({ id: 'q1', quote: subject.text.slice(0, 60), source: subject.id });
   if (description) {
     const sentence = description.text.split(/(?<=[.!?])\s+/).find((s) => s.length > 20) ?? description.text.slice(0, 80);
-    evidence.push({ quote: sentence.slice(0, 120), source: description.id });
+    evidence.push({ id: `q${evidence.length + 1}`, quote: sentence.slice(0, 120), source: description.id });
   }
+  const ids = evidence.map((e) => e.id);
   return {
     reasoning: 'The customer asks for an invoice to be reissued under the new company name before month end; nothing is blocked and there is a soft deadline.',
     evidence,
+    claims: [
+      { field: 'category', statement: 'The customer asks for an invoice to be reissued.', quote_ids: ids },
+      { field: 'priority', statement: 'Nothing is blocked.', quote_ids: ids.slice(-1) },
+    ],
     outcome: 'triaged',
     summary: 'Customer asks to reissue the March invoice with the new company name before month end.',
     category: 'billing',

@@ -23,6 +23,7 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 export const SECTIONS: Array<{ id: string; load: () => Promise<BenchRunner> }> = [
   { id: 'core-cpu', load: async () => (await import('./core-cpu.js')).run },
   { id: 'bundles', load: async () => (await import('./bundles.js')).run },
+  { id: 'grounding', load: async () => (await import('./grounding.js')).run },
   { id: 'tokens', load: async () => (await import('./tokens.js')).run },
   { id: 'e2e', load: async () => (await import('./e2e.js')).run },
   { id: 'aws-requests', load: async () => (await import('./aws-requests.js')).run },

@@ -23,7 +23,7 @@ describe('npm run bench -- --quick', () => {
     const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { quick: boolean; machine: Record<string, unknown>; sections: Array<{ id: string; rows: Array<Record<string, unknown>>; targets: Array<{ met: unknown }> }> };
     expect(json.quick).toBe(true);
     expect(json.machine.cores).toEqual(expect.any(Number));
-    expect(json.sections.map((s) => s.id)).toEqual(['core-cpu', 'bundles', 'tokens', 'e2e', 'aws-requests']);
+    expect(json.sections.map((s) => s.id)).toEqual(['core-cpu', 'bundles', 'grounding', 'tokens', 'e2e', 'aws-requests']);
     for (const s of json.sections) {
       expect(s.rows.length, s.id).toBeGreaterThan(0);
       const keys = JSON.stringify(Object.keys(s.rows[0]));

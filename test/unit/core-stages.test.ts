@@ -52,10 +52,10 @@ describe('checkDecision', () => {
     const v = checkDecision(def, good, docs);
     expect(v.blocked).toBeUndefined();
     expect(v.checks.map((c) => `${c.check}:${c.verdict}`)).toEqual([
-      'output-schema:pass', 'reasoning-first:pass', 'abstain:pass', 'quotes-first:pass', 'citations:skipped', 'source-whitelist:pass', 'quote-exists:pass',
-      'closed-book:pass', 'fresh-evaluator:skipped', 'claim-pairing:pass', 'divergence:skipped', 'min-evidence:pass', 'confidence-floor:pass',
+      'output-schema:pass', 'reasoning-first:pass', 'quotes-first:pass', 'citations:skipped', 'source-whitelist:pass', 'quote-exists:pass',
+      'closed-book:pass', 'fresh-evaluator:skipped', 'claim-pairing:pass', 'divergence:skipped', 'abstain:pass', 'min-evidence:pass', 'confidence-floor:pass',
     ]);
-    expect(v.checks.filter((c) => c.step).map((c) => c.step)).toEqual([10, 1, 2, 5, 9, 7, 4, 6, 3, 8]);
+    expect(v.checks.filter((c) => c.step).map((c) => c.step)).toEqual([10, 2, 5, 9, 7, 4, 6, 3, 8, 1]);
   });
 
   it('sends a schema failure to the DLQ with a JSON pointer', () => {
@@ -340,8 +340,8 @@ describe('verifyStage with a person\'s approval from the review queue', () => {
     if (out.kind !== 'forward') throw new Error(`expected forward, got ${out.kind}`);
     expect(out.to).toBe('act');
     expect(out.envelope.checks!.map((c) => `${c.check}:${c.verdict}`)).toEqual([
-      'output-schema:pass', 'reasoning-first:pass', 'abstain:overridden', 'quotes-first:pass', 'citations:skipped', 'source-whitelist:pass', 'quote-exists:pass',
-      'closed-book:pass', 'fresh-evaluator:skipped', 'claim-pairing:skipped', 'divergence:skipped', 'min-evidence:skipped', 'confidence-floor:skipped',
+      'output-schema:pass', 'reasoning-first:pass', 'quotes-first:pass', 'citations:skipped', 'source-whitelist:pass', 'quote-exists:pass',
+      'closed-book:pass', 'fresh-evaluator:skipped', 'claim-pairing:skipped', 'divergence:skipped', 'abstain:overridden', 'min-evidence:skipped', 'confidence-floor:skipped',
     ]);
     expect(out.envelope.verified!.actions).toEqual([]);
   });

@@ -108,8 +108,9 @@ describe('step 4: closed book', () => {
     const found = ungroundedTokens('s', 'The customer paid $4,000 on 2026-12-01 via Stripe; ask @bob at evil.com about [CARD_2].', index);
     expect(found.map((u) => u.token).sort()).toEqual(['2026-12-01', '4,000', '@bob', 'Stripe', '[CARD_2]', 'evil.com'].sort());
   });
-  it('does not take a sentence\'s first word for a name', () => {
+  it('does not take a sentence\'s first word for a name, nor a package version for a handle', () => {
     expect(ungroundedTokens('s', 'Customer was charged twice. Refund requested.', index)).toEqual([]);
+    expect(ungroundedTokens('s', 'after upgrading to acme@3 and npm i acme@latest', indexSources([{ id: 'd', title: 'd', text: 'after upgrading to acme@3 and npm i acme@latest', origin: 'o' }]))).toEqual([]);
   });
   it('retracts ungrounded claims but cannot retract an ungrounded free-text field', () => {
     const onlyClaim = checkClosedBook([claim('priority', 'Charged 4817 times')], { summary: 'Charged twice' }, docs);

@@ -11,7 +11,8 @@ import { normaliseForQuote } from './quote-exists.js';
  * - numbers as people write them (`4,000`, `4000`, `3.5`, `2026-11-25`, `10:30`, `#1234`, `$40`),
  *   compared by value so `4,000` = `4000` and `40.00` = `40`;
  * - names: a capitalised word that does not open a sentence (`Stripe`, `Berlin`, `SSO`, `March`),
- *   a domain or address (`example.com`), a handle (`@octocat`), a vault token (`[EMAIL_1]`).
+ *   a domain or address (`example.com`), a handle (`@octocat`, not the `@3` of `pkg@3`), a vault
+ *   token (`[EMAIL_1]`).
  * Vault tokens stand for redacted data and must be copied, never invented.
  */
 
@@ -26,7 +27,7 @@ export interface Ungrounded {
 const TOKEN = /\[[A-Z]+_\d+\]/g;
 const NUMBER = /\d+(?:[.,:/-]\d+)*/g;
 /** Capitalised words, acronyms, domains, handles. Apostrophes stay inside a word (`Alice's` → `Alice`). */
-const NAME = /(?:@[A-Za-z0-9_-]+)|(?:\b[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[a-z]{2,}\b)|(?:\b[A-Z][A-Za-z0-9]*(?:[-][A-Za-z0-9]+)*)/g;
+const NAME = /(?:(?<![\w.@/-])@[A-Za-z][A-Za-z0-9_-]*)|(?:\b[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[a-z]{2,}\b)|(?:\b[A-Z][A-Za-z0-9]*(?:[-][A-Za-z0-9]+)*)/g;
 /** Capitalised words that are ordinary English wherever they stand. */
 const COMMON = new Set(['I', "I'm", "I've", "I'd", "I'll", 'OK', 'Ok']);
 

@@ -52,9 +52,9 @@ const sameQuote = (a: Evidence, b: Evidence) => a.quote === b.quote && a.source 
 
 /**
  * Layer 4 on one decision: the output schema, then the grounding playbook (docs/grounding.md) in
- * this order — reasoning first (10), abstention (1), quotes first (2) or citations (5), source
- * whitelist (9), verbatim citations (7), closed book (4), fresh-context evaluator (6), claim
- * pairing (3), divergence canary (8) — then the evidence minimum and the confidence floor. Pure
+ * this order — reasoning first (10), quotes first (2) or citations (5), source whitelist (9),
+ * verbatim citations (7), closed book (4), fresh-context evaluator (6), claim pairing (3),
+ * divergence canary (8), abstention (1) — then the evidence minimum and the confidence floor. Pure
  * and synchronous: the model calls of steps 6 and 8 were made at infer and arrive in `grounding`.
  *
  * Each failure does what the integration's policy says: `retract` drops what the check found
@@ -153,8 +153,6 @@ export function checkDecision(def: IntegrationDefinition, candidate: unknown, do
   if (stop) return stop;
 
   const abstained = decision.outcome === def.output.abstainOutcome;
-  stop = apply(checkAbstain(decision, def.output.abstainOutcome));
-  if (stop) return stop;
 
   let mapped: MappedCitations | undefined;
   if (policy.mode === 'citations' && source === 'ai') {
@@ -175,9 +173,14 @@ export function checkDecision(def: IntegrationDefinition, candidate: unknown, do
   if (stop) return stop;
   stop = run('fresh-evaluator', 6, () => checkEvaluation(grounding.evaluator));
   if (stop) return stop;
-  stop = run('claim-pairing', 3, () => (abstained ? { check: 'claim-pairing', step: 3, ok: true, skipped: true, detail: 'An abstention makes no claims.' } : checkClaimPairing(claims, evidence, decision, policy.claimFields)));
+  // An abstention needs no claim for its fields, but any claim it does make must cite a verified quote.
+  stop = run('claim-pairing', 3, () => checkClaimPairing(claims, evidence, decision, abstained ? [] : policy.claimFields));
   if (stop) return stop;
   stop = run('divergence', 8, () => checkDivergence(decision, grounding.canary, policy.canary?.fields ?? []));
+  if (stop) return stop;
+  // Step 1 last among the playbook: an abstention's quotes are still checked above, so one that
+  // invents a quote is flagged as a hallucination, not only counted as an abstention.
+  stop = apply(checkAbstain(decision, def.output.abstainOutcome));
   if (stop) return stop;
 
   decision.evidence = evidence;
