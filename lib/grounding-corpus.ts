@@ -181,7 +181,9 @@ export interface Judged {
 
 /** Runs verify's checks (pure, as the verify stage does) on one corpus output. */
 export function judge(c: CorpusOutput): Judged {
-  const def = inMode(INTEGRATIONS[c.integration], c.mode);
+  // The evaluator (step 6) is a model's judgement, not measured here; the canary's comparison is.
+  const moded = inMode(INTEGRATIONS[c.integration], c.mode);
+  const def = { ...moded, grounding: { ...moded.grounding, evaluator: undefined } };
   const canary: CanarySample = { ran: true, why: 'corpus: every output is sampled twice', decision: c.canary };
   const grounding: GroundingEvidence = { canary, ...(c.citations ? { citations: c.citations } : {}) };
   const t0 = process.hrtime.bigint();

@@ -5,7 +5,7 @@ import { capScopes, capsFor, type CapsConfig, type LabelledScope, type TenantCap
 import { actualCostUsd, priceFor, toMicroUsd, usageRecord, worstCaseCostUsd } from './cost.js';
 import type { Envelope, UsageRecord } from './envelope.js';
 import type { IntegrationDefinition } from './integration.js';
-import type { AuditStore, CostLedger, DedupeStore, DriftStore, FlagSource, MetricsSink, ModelResult, QueueSender, Reservation, TokenVault } from './ports.js';
+import type { AuditStore, CostLedger, DedupeStore, DriftStore, FlagSource, MetricsSink, ModelPort, ModelResult, QueueSender, Reservation, TokenVault } from './ports.js';
 import { buildPrompt, type BuiltPrompt } from './prompt.js';
 import { choosePath } from './routing.js';
 import { sealBody } from './sealed-body.js';
@@ -14,6 +14,8 @@ import { DEDUPE_LEASE_SECONDS, newDecisionId } from './stages/ingest.js';
 import type { StageOutcome } from './stages/types.js';
 import { validateStage } from './stages/validate.js';
 import { estimateTokens } from './tokens.js';
+import { admitSources } from './grounding/source-whitelist.js';
+import { groundingStep } from './stages/infer.js';
 
 /**
  * Layer 3 backfills: many captured events at once. At or below a threshold they go through the
@@ -93,6 +95,12 @@ export interface BackfillDeps {
   breaker?: { store: BreakerStore; policy: BreakerPolicy };
   metrics: MetricsSink;
   batchModel: BatchModelPort;
+  /**
+   * Per-call model for the calls grounding adds to a batched decision (the divergence canary's
+   * second sample, the fresh-context evaluator), made when the batch returns. Absent → none are
+   * made, and verify sends a decision whose policy wants them to review.
+   */
+  model?: ModelPort;
   /** Posts one body to the integration's webhook, signed as the vendor would sign it. */
   deliver(body: string, headers: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }>;
   /** Spend caps (the deployment's): tenant day and month, integration day, global day. */
@@ -363,7 +371,14 @@ export async function runBackfill(events: BackfillEvent[], deps: BackfillDeps, o
       item.reason = breaker?.state === 'open' ? `circuit breaker open: ${breaker.reason}` : `${route.path} path: ${route.reason}`;
       continue;
     }
-    const documents = envelope.documents ?? [];
+    // Step 9 as at infer: only documents from trusted origins; a delivery with none takes the per-call path (infer sends it to review).
+    const { documents, lineage } = admitSources(envelope.documents ?? [], def.grounding.trustedOrigins);
+    if (documents.length === 0 && lineage.refused.length > 0) {
+      await deps.queues.send('infer', envelope);
+      item.outcome = 'per-call';
+      item.reason = 'no document from a trusted origin';
+      continue;
+    }
     const baselineDecision = def.baseline(envelope.input, documents) as Record<string, unknown>;
     const prompt = buildPrompt(def, documents);
     const counted = deps.countTokens ? await deps.countTokens(prompt).catch(() => undefined) : undefined;
@@ -373,8 +388,8 @@ export async function runBackfill(events: BackfillEvent[], deps: BackfillDeps, o
     const tenantCaps = deps.tenantCaps ? await deps.tenantCaps(envelope.tenant) : undefined;
     pending.push({
       item, envelope, baselineDecision, prompt, worstUsd,
-      routed: { ...envelope, stage: 'verify', path: route.path, baselineDecision },
-      routeData: { path: route.path, bucket: route.bucket, reason: route.reason, flag, ...(breaker ? { breaker: breaker.state } : {}) },
+      routed: { ...envelope, stage: 'verify', path: route.path, baselineDecision, documents, ...(lineage.refused.length ? { grounding: { lineage } } : {}) },
+      routeData: { path: route.path, bucket: route.bucket, reason: route.reason, flag, ...(breaker ? { breaker: breaker.state } : {}), ...(lineage.refused.length ? { lineage } : {}) },
       preflight: { inputTokens, inputTokensCounted: counted !== undefined, estimatedInputTokens: inputTokens, maxTokens: def.model.maxTokens, worstCaseUsd: worstUsd, worstCasePerCallUsd: worstPerCallUsd, perInferenceCapUsd: def.model.perInferenceCapUsd, priceBasis: 'batch' },
       scopes: capScopes(capsFor(deps.caps, tenantCaps), envelope.tenant, def.name, deps.now()),
       tenantCaps,
@@ -470,14 +485,17 @@ export async function runBackfill(events: BackfillEvent[], deps: BackfillDeps, o
     const usage: UsageRecord = usageRecord(result, def.model.id, costUsd, p.worstUsd, priceFor(def.model.id).batchDiscount);
 
     const aiDecision = (result.toolInput ?? { __unparsed: result.text ?? null }) as Record<string, unknown>;
+    const g = deps.model
+      ? await groundingStep({ ledger: deps.ledger, model: deps.model, now: deps.now }, def, p.routed.documents ?? [], aiDecision, result, p.routed.grounding, usage, p.scopes, p.envelope, 0)
+      : { envelope: {}, audit: {} };
     const run = await runStage('infer', p.envelope, delivery, async (): Promise<StageOutcome> => ({
-      kind: 'forward', to: 'verify', envelope: { ...p.routed, aiDecision, usage },
+      kind: 'forward', to: 'verify', envelope: { ...p.routed, aiDecision, usage, ...g.envelope },
       audit: {
         kind: 'inferred',
         data: {
           route: p.routeData, prompt: promptData(p), preflight: p.preflight,
           caps: { scopes: p.scopes, reservedMicroUsd: p.reservation!.reservedMicroUsd, reservation: p.reservation!.id ?? null, override: null, tenantCaps: p.tenantCaps ?? null },
-          model: deps.batchModel.id, response: result, usage, baselineDecision: p.baselineDecision,
+          model: deps.batchModel.id, response: result, usage, baselineDecision: p.baselineDecision, ...g.audit,
           batch: { id: batch.id, customId: outcome.customId },
           price: { basis: 'batch', batchDiscount: priceFor(def.model.id).batchDiscount, perCallUsd },
         },

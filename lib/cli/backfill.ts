@@ -73,14 +73,14 @@ export async function backfillCommand(args: string[], opts: BackfillCommandOptio
   const metrics = { add: (...a: Parameters<PowertoolsMetricsSink['add']>) => (sink.add(...a), ++added % 50 === 0 && sink.flush(), undefined), flush: () => sink.flush() };
   const url = `${state.apiUrl}/webhooks/${def.name}`;
   const secret = localSecret({ env: state.env }, def);
-  const counter = new AnthropicModel({ apiKey: process.env.ANTHROPIC_API_KEY, baseURL: process.env.ANTHROPIC_BASE_URL });
+  const perCall = new AnthropicModel({ apiKey: process.env.ANTHROPIC_API_KEY, baseURL: process.env.ANTHROPIC_BASE_URL });
   try {
     const report = await runBackfill(events, {
       integration: def, audit: wiring.audit, queues: wiring.queues, ledger: wiring.ledger, vault: wiring.vault, dedupe: wiring.dedupe, flags: wiring.flags, drift: wiring.drift,
       breaker: { store: wiring.breaker, policy: DEFAULT_BREAKER }, metrics,
       batchModel: new AnthropicBatchModel({ apiKey: process.env.ANTHROPIC_API_KEY, baseURL: process.env.ANTHROPIC_BASE_URL, pollBaseMs: opts.pollBaseMs }),
       deliver: (body, headers) => deliver(url, body, vendorHeaders(def, body, secret, 'valid', now(), { url, headers })),
-      caps: config.caps, tenantCaps: wiring.tenantCaps, countTokens: (prompt) => counter.countTokens(prompt), defaultTenant: config.defaultTenant, now, log: (line) => console.log(line),
+      caps: config.caps, tenantCaps: wiring.tenantCaps, countTokens: (prompt) => perCall.countTokens(prompt), model: perCall, defaultTenant: config.defaultTenant, now, log: (line) => console.log(line),
       vaultTtlSeconds: RETENTION_SECONDS, dedupeTtlSeconds: DEDUPE_TTL_SECONDS,
     }, { batchOver });
     for (const line of renderReport(report)) console.log(line);

@@ -333,7 +333,7 @@ describe('verifyStage with a person\'s approval from the review queue', () => {
   });
 
   it('lets an accepted abstention reach act with the actions the integration gives it, skipping the evidence and confidence checks', async () => {
-    const abstain = { ...good, outcome: 'insufficient_information', evidence: [], confidence: 0.1, missing_information: ['what went wrong'] };
+    const abstain = { ...good, outcome: 'insufficient_information', evidence: [], claims: [], confidence: 0.1, missing_information: ['what went wrong'] };
 
     const out = await verifyStage(atVerify(abstain, { humanApproval: approval(['INSUFFICIENT_INFORMATION']) }), { integration: () => def });
 
@@ -341,7 +341,7 @@ describe('verifyStage with a person\'s approval from the review queue', () => {
     expect(out.to).toBe('act');
     expect(out.envelope.checks!.map((c) => `${c.check}:${c.verdict}`)).toEqual([
       'output-schema:pass', 'reasoning-first:pass', 'quotes-first:pass', 'citations:skipped', 'source-whitelist:pass', 'quote-exists:pass',
-      'closed-book:pass', 'fresh-evaluator:skipped', 'claim-pairing:skipped', 'divergence:skipped', 'abstain:overridden', 'min-evidence:skipped', 'confidence-floor:skipped',
+      'closed-book:pass', 'fresh-evaluator:skipped', 'claim-pairing:pass', 'divergence:skipped', 'abstain:overridden', 'min-evidence:skipped', 'confidence-floor:skipped',
     ]);
     expect(out.envelope.verified!.actions).toEqual([]);
   });

@@ -20,13 +20,20 @@ export function wants(step: { when: 'high-stakes' | 'always' } | undefined, poli
 /** What infer recorded about the second sample. */
 export type CanarySample =
   | { ran: true; decision: Record<string, unknown>; why: string }
-  | { ran: false; why: string; failed?: string };
+  | { ran: false; why: string; failed?: string; capRefused?: boolean };
 
-/** Compares the named fields of the two samples (values compared as canonical JSON). */
-export function checkDivergence(first: Record<string, unknown>, canary: CanarySample | undefined, fields: string[]): Finding {
-  if (!canary) return skip('divergence', 8, 'No second sample was drawn for this decision.');
+/**
+ * Compares the named fields of the two samples (values compared as canonical JSON). `wanted` is
+ * whether the policy asks for a second sample of this decision: one that was asked for and not
+ * drawn fails, so no path (a batch, a replay) can skip the canary by leaving it out.
+ */
+export function checkDivergence(first: Record<string, unknown>, canary: CanarySample | undefined, fields: string[], wanted?: { run: boolean; why: string }): Finding {
+  if (!canary) {
+    if (wanted?.run) return { check: 'divergence', step: 8, ok: false, unretractable: true, detail: `The policy samples this decision twice (${wanted.why}) but no second sample was drawn.` };
+    return skip('divergence', 8, `No second sample: ${wanted?.why ?? 'not asked for'}.`);
+  }
   if (!canary.ran) {
-    if (canary.failed) return { check: 'divergence', step: 8, ok: false, unretractable: true, detail: `The second sample could not be drawn (${canary.failed}), so a high-stakes decision is unconfirmed.`, data: { why: canary.why } };
+    if (canary.failed) return { check: 'divergence', step: 8, ok: false, unretractable: true, detail: canary.capRefused ? `The second sample (step 8) was refused by the caps: ${canary.failed} The high-stakes decision is unconfirmed.` : `The second sample could not be drawn (${canary.failed}), so a high-stakes decision is unconfirmed.`, data: { why: canary.why }, ...(canary.capRefused ? { code: 'COST_CAP_EXCEEDED' } : {}) };
     return skip('divergence', 8, `No second sample: ${canary.why}.`);
   }
   const differ = fields.filter((f) => canonicalJson(first[f] ?? null) !== canonicalJson(canary.decision[f] ?? null));

@@ -24,6 +24,8 @@ export interface Finding {
    * nowhere, a field left without any supported claim): under a `retract` policy it still blocks.
    */
   unretractable?: boolean;
+  /** The review code when it blocks, if not the check's own (a call the caps refused: COST_CAP_EXCEEDED, so an approval with --extra-usd re-runs infer). */
+  code?: string;
 }
 
 /** A passing finding. */

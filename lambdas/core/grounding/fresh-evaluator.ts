@@ -66,17 +66,20 @@ export function evaluatorPrompt(def: IntegrationDefinition, documents: SourceDoc
 /** What infer recorded about the evaluator call. */
 export type EvaluatorRun =
   | { ran: true; why: string; model: string; claims: Claim[]; answer: unknown }
-  | { ran: false; why: string; failed?: string };
+  | { ran: false; why: string; failed?: string; capRefused?: boolean };
 
 /**
  * Judges the evaluator's answer against the claims it was shown. A claim it found unsupported, or
  * did not judge, can be retracted; an answer that cannot be read, or a call that failed, leaves
  * the decision unconfirmed (blocks).
  */
-export function checkEvaluation(run: EvaluatorRun | undefined): Finding {
-  if (!run) return skip('fresh-evaluator', 6, 'No evaluator call was made for this decision.');
+export function checkEvaluation(run: EvaluatorRun | undefined, wanted?: { run: boolean; why: string }): Finding {
+  if (!run) {
+    if (wanted?.run) return { check: 'fresh-evaluator', step: 6, ok: false, unretractable: true, detail: `The policy has an evaluator check this decision (${wanted.why}) but none was called.` };
+    return skip('fresh-evaluator', 6, `No evaluator call: ${wanted?.why ?? 'not asked for'}.`);
+  }
   if (!run.ran) {
-    if (run.failed) return { check: 'fresh-evaluator', step: 6, ok: false, unretractable: true, detail: `The evaluator could not run (${run.failed}); the decision is unconfirmed.`, data: { why: run.why } };
+    if (run.failed) return { check: 'fresh-evaluator', step: 6, ok: false, unretractable: true, detail: run.capRefused ? `The evaluator call (step 6) was refused by the caps: ${run.failed} The decision is unconfirmed.` : `The evaluator could not run (${run.failed}); the decision is unconfirmed.`, data: { why: run.why }, ...(run.capRefused ? { code: 'COST_CAP_EXCEEDED' } : {}) };
     return skip('fresh-evaluator', 6, `No evaluator call: ${run.why}.`);
   }
   const parsed = EvaluatorVerdicts.safeParse(run.answer);

@@ -9,7 +9,7 @@ import { evaluatorPrompt } from '../grounding/fresh-evaluator.js';
 import { admitSources, type Lineage } from '../grounding/source-whitelist.js';
 import type { IntegrationDefinition, SourceDocument } from '../integration.js';
 import { breakerState, recordSignal, type BreakerPolicy, type BreakerSignal, type BreakerStore } from '../breaker.js';
-import { capScopes, capsFor, type CapsConfig, type TenantCaps } from '../caps.js';
+import { capScopes, capsFor, type CapsConfig, type LabelledScope, type TenantCaps } from '../caps.js';
 import { RESERVATION_TTL_SECONDS } from '../time-budgets.js';
 import type { CostLedger, FlagSource, MetricsSink, ModelPort, ModelResult, TokenPacer } from '../ports.js';
 import { buildPrompt, type BuiltPrompt } from '../prompt.js';
@@ -138,7 +138,7 @@ async function aiPath(
   if (!reserved.ok) {
     return refuse(
       'COST_CAP_EXCEEDED',
-      `Reserving the worst case $${worstUsd.toFixed(6)} would exceed the ${scopes.find((s) => s.key === reserved.refusedBy.key)?.kind ?? ''} cap ${reserved.refusedBy.key} ($${usd(reserved.refusedBy.capMicroUsd)}, spent $${usd(reserved.spentMicroUsd)}).`,
+      capRefusedReason(scopes, reserved, worstUsd),
       { refusedBy: reserved.refusedBy, caps: scopes, ...(tenantCaps ? { tenantCaps } : {}), ...(override ? { capOverride: override } : {}) },
     );
   }
@@ -179,30 +179,48 @@ async function aiPath(
 
   const aiDecision = (result.toolInput ?? { __unparsed: result.text ?? null }) as Record<string, unknown>;
   // Grounding steps 5, 6 and 8: the citations the API returned, and the calls the policy asks for.
-  const grounding: GroundingEvidence = { ...routed.grounding, ...(result.textBlocks ? { citations: result.textBlocks } : {}) };
-  const extra = await groundingCalls(deps, def, documents, aiDecision, grounding, scopes, envelope, extraMicro);
-  Object.assign(grounding, extra.evidence);
-  if (extra.calls.length) {
-    usage.groundingCalls = extra.calls.map((c) => c.usage);
-    usage.costUsd += extra.calls.reduce((a, c) => a + c.usage.costUsd, 0);
-  }
-  const hasGrounding = Object.keys(grounding).length > 0;
+  const g = await groundingStep(deps, def, documents, aiDecision, result, routed.grounding, usage, scopes, envelope, extraMicro);
   return {
     kind: 'forward',
     to: 'verify',
-    envelope: { ...routed, aiDecision, usage, ...(hasGrounding ? { grounding } : {}) },
+    envelope: { ...routed, aiDecision, usage, ...g.envelope },
     audit: {
       kind: 'inferred',
       // The cap decision: which caps were checked and what was reserved against them.
       data: {
         route: routeData, prompt: promptData, preflight,
         caps: { scopes, reservedMicroUsd: reserved.reservation.reservedMicroUsd, reservation: reserved.reservation.id ?? null, override: override ?? null, tenantCaps: tenantCaps ?? null, tenantCapUsedPercent: tenantCapUsedPercent(scopes, reserved.reservation), ...(reconcileProblem ? { reconcilePending: `not reconciled (${reconcileProblem}); the sweeper keeps the worst case` } : {}) },
-        model: deps.model.id, response: result, usage, baselineDecision,
-        ...(extra.calls.length ? { groundingCalls: extra.calls.map(({ purpose, prompt: p, response, usage: u }) => ({ purpose, prompt: { hash: p.hash, version: p.promptVersion, request: p.request }, response, usage: u })) } : {}),
+        model: deps.model.id, response: result, usage, baselineDecision, ...g.audit,
       },
     },
   };
 }
+
+/**
+ * After the generation call: gathers what verify's grounding checks need (the API's citations,
+ * the canary's second sample, the evaluator's verdicts), adds the extra calls' cost to `usage`
+ * (summed as the ledger holds it, in whole micro-dollars per call), and returns what goes on the
+ * envelope and into the `inferred` audit record. Used by infer and by backfill's batched decisions.
+ */
+export async function groundingStep(
+  deps: GroundingCallDeps, def: IntegrationDefinition, documents: SourceDocument[], aiDecision: Record<string, unknown>, result: ModelResult,
+  carried: GroundingEvidence | undefined, usage: UsageRecord, scopes: LabelledScope[], envelope: Envelope, extraMicro: number,
+): Promise<{ envelope: { grounding?: GroundingEvidence }; audit: { groundingCalls?: unknown[] } }> {
+  const grounding: GroundingEvidence = { ...carried, ...(result.textBlocks ? { citations: result.textBlocks } : {}) };
+  const extra = await groundingCalls(deps, def, documents, aiDecision, grounding, scopes, envelope, extraMicro);
+  Object.assign(grounding, extra.evidence);
+  if (extra.calls.length) {
+    usage.groundingCalls = extra.calls.map((c) => c.usage);
+    usage.costUsd = (toMicroUsd(usage.costUsd) + extra.calls.reduce((a, c) => a + toMicroUsd(c.usage.costUsd), 0)) / 1e6;
+  }
+  return {
+    envelope: Object.keys(grounding).length > 0 ? { grounding } : {},
+    audit: extra.calls.length ? { groundingCalls: extra.calls.map(({ purpose, prompt: p, response, usage: u }) => ({ purpose, prompt: { hash: p.hash, version: p.promptVersion, request: p.request }, response, usage: u })) } : {},
+  };
+}
+
+/** What the grounding calls need: a model, the ledger to reserve in, a clock. */
+export type GroundingCallDeps = Pick<InferDeps, 'ledger' | 'model' | 'now' | 'reservationTtlSeconds'>;
 
 /** One grounding call as the audit records it. */
 interface GroundingCall {
@@ -220,8 +238,8 @@ interface GroundingCall {
  * made (cap, model failure) is recorded as failed, and verify sends the decision to review.
  */
 async function groundingCalls(
-  deps: InferDeps, def: IntegrationDefinition, documents: SourceDocument[], aiDecision: Record<string, unknown>, grounding: GroundingEvidence,
-  scopes: Parameters<CostLedger['reserve']>[0], envelope: Envelope, extraMicro: number,
+  deps: GroundingCallDeps, def: IntegrationDefinition, documents: SourceDocument[], aiDecision: Record<string, unknown>, grounding: GroundingEvidence,
+  scopes: LabelledScope[], envelope: Envelope, extraMicro: number,
 ): Promise<{ evidence: GroundingEvidence; calls: GroundingCall[] }> {
   const policy = def.grounding;
   const evidence: GroundingEvidence = {};
@@ -231,15 +249,17 @@ async function groundingCalls(
   if (!parsed.success || (parsed.data as Record<string, unknown>).outcome === def.output.abstainOutcome) return { evidence, calls };
   const decision = parsed.data as Record<string, unknown>;
 
-  const paid = async (purpose: GroundingCall['purpose'], prompt: BuiltPrompt): Promise<ModelResult | string> => {
+  /** A refusal by a cap, told apart from a failed call: approving it with --extra-usd makes sense. */
+  const capRefusal = (reason: string) => ({ capRefused: reason });
+  const paid = async (purpose: GroundingCall['purpose'], prompt: BuiltPrompt): Promise<ModelResult | string | { capRefused: string }> => {
     const modelId = prompt.request.model;
     const worstUsd = worstCaseCostUsd(modelId, estimateTokens(JSON.stringify(prompt.request)), prompt.request.max_tokens, { promptCaching: true });
-    if (worstUsd > def.model.perInferenceCapUsd + extraMicro / 1e6) return `worst case $${worstUsd.toFixed(6)} exceeds the per-inference cap`;
+    if (worstUsd > def.model.perInferenceCapUsd + extraMicro / 1e6) return capRefusal(`its worst case $${worstUsd.toFixed(6)} exceeds the per-inference cap $${def.model.perInferenceCapUsd}`);
     const reserved = await deps.ledger.reserve(scopes, toMicroUsd(worstUsd), {
       id: `${envelope.decisionId}#${purpose}#${randomUUID().slice(0, 8)}`, decisionId: envelope.decisionId, integration: def.name, tenant: envelope.tenant,
       ttlSeconds: deps.reservationTtlSeconds ?? RESERVATION_TTL_SECONDS, now: deps.now(),
     });
-    if (!reserved.ok) return `the ${reserved.refusedBy.key} cap would be passed`;
+    if (!reserved.ok) return capRefusal(capRefusedReason(scopes, reserved, worstUsd));
     await deps.ledger.markInvoked?.(reserved.reservation).catch(() => undefined);
     let result: ModelResult;
     try {
@@ -261,7 +281,7 @@ async function groundingCalls(
     if (!want.run) evidence.canary = { ran: false, why: want.why };
     else {
       const r = await paid('canary', buildPrompt(def, documents, { temperature: policy.canary.temperature }));
-      evidence.canary = typeof r === 'string' ? { ran: false, why: want.why, failed: r } : { ran: true, why: want.why, decision: (r.toolInput ?? {}) as Record<string, unknown> };
+      evidence.canary = typeof r === 'string' ? { ran: false, why: want.why, failed: r } : 'capRefused' in r ? { ran: false, why: want.why, failed: r.capRefused, capRefused: true } : { ran: true, why: want.why, decision: (r.toolInput ?? {}) as Record<string, unknown> };
     }
   }
   if (policy.evaluator) {
@@ -272,10 +292,15 @@ async function groundingCalls(
     else {
       const prompt = evaluatorPrompt(def, documents, claims);
       const r = await paid('evaluator', prompt);
-      evidence.evaluator = typeof r === 'string' ? { ran: false, why: want.why, failed: r } : { ran: true, why: want.why, model: prompt.request.model, claims, answer: r.toolInput ?? null };
+      evidence.evaluator = typeof r === 'string' ? { ran: false, why: want.why, failed: r } : 'capRefused' in r ? { ran: false, why: want.why, failed: r.capRefused, capRefused: true } : { ran: true, why: want.why, model: prompt.request.model, claims, answer: r.toolInput ?? null };
     }
   }
   return { evidence, calls };
+}
+
+/** Why a reservation was refused, naming the scope, its cap and what is spent. */
+function capRefusedReason(scopes: Array<{ kind: string; key: string }>, refused: { refusedBy: { key: string; capMicroUsd: number }; spentMicroUsd: number }, worstUsd: number): string {
+  return `Reserving the worst case $${worstUsd.toFixed(6)} would exceed the ${scopes.find((s) => s.key === refused.refusedBy.key)?.kind ?? ''} cap ${refused.refusedBy.key} ($${usd(refused.refusedBy.capMicroUsd)}, spent $${usd(refused.spentMicroUsd)}).`;
 }
 
 /** Records a breaker signal; the breaker must never be the reason a decision fails. */

@@ -5,7 +5,7 @@ import { checkAbstain } from '../grounding/abstain.js';
 import { checkCitations, fromCitations, type MappedCitations } from '../grounding/citations.js';
 import { checkClaimPairing, claimsOf } from '../grounding/claim-pairing.js';
 import { checkClosedBook } from '../grounding/closed-book.js';
-import { checkDivergence } from '../grounding/divergence.js';
+import { checkDivergence, wants } from '../grounding/divergence.js';
 import type { Finding } from '../grounding/finding.js';
 import { checkEvaluation } from '../grounding/fresh-evaluator.js';
 import { onFail, REVIEW_CODES } from '../grounding/playbook.js';
@@ -118,7 +118,7 @@ export function checkDecision(def: IntegrationDefinition, candidate: unknown, do
       checks.push(base);
       return undefined;
     }
-    const code = REVIEW_CODES[f.check];
+    const code = f.code ?? REVIEW_CODES[f.check];
     const action = f.check === 'abstain' ? 'review' : onFail(policy, f.check as GroundingCheckId);
     const drop = () => {
       if (f.retractQuotes?.length) {
@@ -171,12 +171,14 @@ export function checkDecision(def: IntegrationDefinition, candidate: unknown, do
   const closedFields = Object.fromEntries(policy.closedBookFields.map((f) => [f, decision[f]]));
   stop = apply(checkClosedBook(source === 'ai' ? claims : [], closedFields, documents));
   if (stop) return stop;
-  stop = run('fresh-evaluator', 6, () => checkEvaluation(grounding.evaluator));
+  // What the policy asks of this decision (steps 6 and 8): asked for and missing fails.
+  const asks = (step: { when: 'high-stakes' | 'always' } | undefined) => (source === 'ai' && !abstained ? wants(step, policy, decision) : { run: false, why: abstained ? 'an abstention' : 'not the model\'s decision' });
+  stop = run('fresh-evaluator', 6, () => checkEvaluation(grounding.evaluator, claims.length || grounding.evaluator ? asks(policy.evaluator) : { run: false, why: 'the decision states no claims' }));
   if (stop) return stop;
   // An abstention needs no claim for its fields, but any claim it does make must cite a verified quote.
   stop = run('claim-pairing', 3, () => checkClaimPairing(claims, evidence, decision, abstained ? [] : policy.claimFields));
   if (stop) return stop;
-  stop = run('divergence', 8, () => checkDivergence(decision, grounding.canary, policy.canary?.fields ?? []));
+  stop = run('divergence', 8, () => checkDivergence(decision, grounding.canary, policy.canary?.fields ?? [], asks(policy.canary)));
   if (stop) return stop;
   // Step 1 last among the playbook: an abstention's quotes are still checked above, so one that
   // invents a quote is flagged as a hallucination, not only counted as an abstention.
