@@ -21,7 +21,8 @@ import { startTestStack } from '../support/local-stack.js';
  */
 const USUAL = 5;
 const RUNAWAY = USUAL * 10;
-const TENANT_DAILY_USD = 0.03;
+// An urgent outage is high stakes: each decision is two calls, the answer and the canary's second sample.
+const TENANT_DAILY_USD = 0.06;
 const GLOBAL_DAILY_USD = 0.15; // burn-rate threshold: 3 × 0.15 / 24 = $0.01875 in an hour
 
 describe('a runaway upstream: ten times the usual events', () => {

@@ -132,7 +132,7 @@ describe('seamwork review against the local stack', () => {
     expect(show.code).toBe(0);
     expect(show.out).toContain('code       INSUFFICIENT_INFORMATION');
     expect(show.out).toMatch(/proposed\s+outcome\s+insufficient_information/);
-    expect(show.out).toMatch(/check\s+abstain\s+fail\s+The model answered insufficient_information\./);
+    expect(show.out).toMatch(/check\s+abstain\s+fail\s+The model answered insufficient_information; missing: \S/);
     expect(show.out).toContain('approve    Back to verify, accepted as it stands (INSUFFICIENT_INFORMATION recorded as overridden); act runs no actions.');
     expect(await waiting(decisionId)).toHaveLength(1);
 

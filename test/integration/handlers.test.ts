@@ -106,15 +106,17 @@ describe('the handlers on the emulators, with the real SDKs', () => {
       const summaries = await Promise.all(ids.map(outcomeOf));
       const acted = summaries.filter((s) => s.outcome === 'acted');
       const refused = summaries.filter((s) => s.code === 'COST_CAP_EXCEEDED');
-      expect(acted.length).toBeGreaterThan(0);
       expect(refused.length).toBeGreaterThan(0);
+      // A refusal comes before the generation, or before the canary's second sample of a
+      // high-stakes answer (the answer's cost is then spent, and audited).
       expect(acted.length + refused.length).toBe(8);
       for (const s of refused) expect(s.outcome).toBe('review');
       const ledger = new DynamoCostLedger(stack.env.SEAMWORK_TABLE_LEDGER);
       const spent = await ledger.spent(`tenant#zendesk:${accountId}#day#${new Date().toISOString().slice(0, 10)}`);
+      expect(spent).toBeGreaterThan(0);
       expect(spent).toBeLessThanOrEqual(toMicroUsd(TENANT_CAP_USD));
       // Reservations were reconciled: the ledger holds exactly the audited actual costs.
-      expect(spent).toBe(acted.reduce((a, s) => a + toMicroUsd(s.costUsd!), 0));
+      expect(spent).toBe(summaries.reduce((a, s) => a + (s.costUsd !== undefined ? toMicroUsd(s.costUsd) : 0), 0));
     });
 
     it('puts a rate-limited call back on its queue with a delay, then completes it', async () => {
