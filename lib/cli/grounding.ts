@@ -14,11 +14,11 @@ export function renderCorpusReport(r: CorpusReport): string {
     `Grounding corpus: ${r.outputs} model outputs (${r.clean} clean; ${Object.entries(r.byFault).filter(([k]) => k !== 'clean').map(([k, n]) => `${n} ${k}`).join(', ')})`,
     '',
     '  Each check alone on every output: detected = outputs with a fault of its kinds it fails; false positives = clean outputs it fails.',
-    `  ${'step'.padEnd(5)}${'check'.padEnd(18)}${'exists for'.padEnd(62)}${'detected'.padStart(14)}${'false positives'.padStart(18)}`,
+    `  ${'step'.padEnd(5)}${'check'.padEnd(18)}${'exists for'.padEnd(62)} ${'detected'.padStart(14)}${'false positives'.padStart(18)}`,
   ];
   for (const c of r.checks) {
     const detected = c.faulted ? `${c.detected}/${c.faulted} ${pct(c.detectionRate)}` : 'no fault kind';
-    lines.push(`  ${String(c.step).padEnd(5)}${c.check.padEnd(18)}${(c.kinds.join(', ') || '—').padEnd(62)}${detected.padStart(14)}${`${c.falsePositives}/${c.clean} ${pct(c.falsePositiveRate)}`.padStart(18)}`);
+    lines.push(`  ${String(c.step).padEnd(5)}${c.check.padEnd(18)}${(c.kinds.join(', ') || '—').padEnd(62)} ${detected.padStart(14)}${`${c.falsePositives}/${c.clean} ${pct(c.falsePositiveRate)}`.padStart(18)}`);
   }
   lines.push('', '  Through verify as it runs (all checks in order, the policy applied):', `  faulted outputs no check stopped: ${r.missed.length}${r.missed.length ? ` (${r.missed.slice(0, 5).join(', ')}${r.missed.length > 5 ? ', …' : ''})` : ''}`);
   lines.push(`  clean outputs a grounding check flagged: ${r.falseAlarms.length}${r.falseAlarms.length ? ` (${r.falseAlarms.slice(0, 5).map((f) => `${f.id}: ${f.flaggedBy.join('+')}`).join(', ')})` : ''}`);
