@@ -1,3 +1,4 @@
+import { HALLUCINATION_CHECKS } from '../../lambdas/core/grounding/playbook.js';
 import type { DecisionSummary } from '../../lambdas/core/trace.js';
 import { getIntegration } from '../../lambdas/integrations/index.js';
 
@@ -19,14 +20,29 @@ export function describeDecision(s: DecisionSummary): string {
   return `${s.code ?? ''}: ${s.reason ?? ''}`;
 }
 
-/** Compact check marks, skipped checks left out: `schema✓ reasoning✓ quotes✓ claims↶ evidence✓ conf✓`. */
+/**
+ * Compact check marks: `schema✓ grounding 6✓ evidence✓ conf✓` when every grounding check that ran
+ * passed, else the grounding checks that did not by name (`claims✗ quotes↶`); skipped checks left out.
+ */
 export function describeChecks(s: DecisionSummary): string {
   const mark = (v: string) => (v === 'pass' ? '✓' : v === 'retracted' ? '↶' : v === 'skipped' ? '-' : v === 'overridden' ? '⚑' : '✗');
   const names: Record<string, string> = {
     'output-schema': 'schema', 'reasoning-first': 'reasoning', 'quotes-first': 'quotes-first', citations: 'citations', 'source-whitelist': 'sources', 'quote-exists': 'quotes',
     'closed-book': 'closed-book', 'fresh-evaluator': 'evaluator', 'claim-pairing': 'claims', divergence: 'canary', 'min-evidence': 'evidence', 'confidence-floor': 'conf',
   };
-  return s.checks.filter((c) => c.verdict !== 'skipped').map((c) => (c.check === 'abstain' ? 'abstained' : `${names[c.check] ?? c.check}${mark(c.verdict)}`)).join(' ');
+  const ran = s.checks.filter((c) => c.verdict !== 'skipped');
+  const grounding = ran.filter((c) => HALLUCINATION_CHECKS.has(c.check));
+  const out: string[] = [];
+  let groundingShown = false;
+  for (const c of ran) {
+    if (HALLUCINATION_CHECKS.has(c.check)) {
+      if (groundingShown) continue;
+      groundingShown = true;
+      const odd = grounding.filter((g) => g.verdict !== 'pass');
+      out.push(odd.length === 0 ? `grounding ${grounding.length}✓` : odd.map((g) => `${names[g.check] ?? g.check}${mark(g.verdict)}`).join(' '));
+    } else out.push(c.check === 'abstain' ? (c.verdict === 'pass' ? '' : `abstained${c.verdict === 'overridden' ? '⚑' : ''}`) : `${names[c.check] ?? c.check}${mark(c.verdict)}`);
+  }
+  return out.filter(Boolean).join(' ');
 }
 
 /** `814/196` plus the cache share: `814/196 +1059w` (cache written) or `+1059r` (read). */
