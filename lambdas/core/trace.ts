@@ -104,8 +104,12 @@ export function renderTrace(records: AuditRecord[]): string {
       case 'cost_refused':
         lines.push(`     path ${d.route?.path}: ${d.route?.reason}`);
         if (d.prompt) lines.push(`     prompt ${d.prompt.version} hash ${String(d.prompt.hash).slice(0, 16)}; pre-flight worst case $${Number(d.preflight?.worstCaseUsd ?? 0).toFixed(6)} (cap $${d.preflight?.perInferenceCapUsd})`);
-        if (d.usage) lines.push(`     model ${d.usage.model}: ${d.usage.inputTokens} in / ${d.usage.outputTokens} out tokens, cache ${d.usage.cacheWriteTokens ?? 0} written / ${d.usage.cacheReadTokens ?? 0} read, $${Number(d.usage.costUsd).toFixed(6)}${d.usage.cacheSavingUsd !== undefined ? ` (caching ${d.usage.cacheSavingUsd >= 0 ? 'saved' : 'cost'} $${Math.abs(d.usage.cacheSavingUsd).toFixed(6)})` : ''}`);
+        if (d.usage) lines.push(`     model ${d.usage.model}: ${d.usage.inputTokens} in / ${d.usage.outputTokens} out tokens, cache ${d.usage.cacheWriteTokens ?? 0} written / ${d.usage.cacheReadTokens ?? 0} read, $${Number(d.usage.costUsd).toFixed(6)}${d.usage.groundingCalls?.length ? ' with the grounding calls' : ''}${d.usage.cacheSavingUsd !== undefined ? ` (caching ${d.usage.cacheSavingUsd >= 0 ? 'saved' : 'cost'} $${Math.abs(d.usage.cacheSavingUsd).toFixed(6)})` : ''}`);
         if (d.response?.toolInput) lines.push(`     model output ${short(d.response.toolInput, 300)}`);
+        for (const r of d.route?.lineage?.refused ?? []) lines.push(`     source kept out of the prompt: ${r.id} (${r.reason})`);
+        for (const c of d.groundingCalls ?? []) {
+          lines.push(`     grounding call ${c.purpose} (${c.usage?.model}): ${c.usage?.inputTokens} in / ${c.usage?.outputTokens} out tokens, $${Number(c.usage?.costUsd ?? 0).toFixed(6)}${c.response?.error ? ` — failed: ${c.response.error}` : ''}`);
+        }
         if (d.shadowRefused) lines.push(`     shadow call refused: ${d.shadowRefused.reason}`);
         if (d.route?.path === 'baseline') lines.push(`     baseline decision ${short(d.baselineDecision, 300)}`);
         break;

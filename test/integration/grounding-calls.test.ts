@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dryRunDecision } from '../../lambdas/core/eval/dry-run.js';
+import { renderTrace } from '../../lambdas/core/trace.js';
 import type { Evidence, GoldenExample, IntegrationDefinition } from '../../lambdas/core/integration.js';
 import { AnthropicModel } from '../../lambdas/model/anthropic.js';
 import { INTEGRATIONS } from '../../lambdas/integrations/index.js';
@@ -77,6 +78,11 @@ describe('the fresh-context evaluator and the canary, through the real SDK', () 
     const usage = inferred.data.usage as { costUsd: number; groundingCalls: Array<{ costUsd: number }> };
     expect(usage.groundingCalls).toHaveLength(2);
     expect(usage.costUsd).toBeGreaterThan(usage.groundingCalls[0].costUsd + usage.groundingCalls[1].costUsd);
+    // `seamwork trace` tells the story: both calls, their tokens and cost.
+    const trace = renderTrace(res.records);
+    expect(trace).toMatch(/grounding call canary \(claude-haiku-4-5\): \d+ in \/ \d+ out tokens, \$0\.\d{6}/);
+    expect(trace).toMatch(/grounding call evaluator \(claude-haiku-4-5\)/);
+    expect(trace).toMatch(/check fresh-evaluator: pass/);
   });
 
   it('sends a decision to review when the second sample diverges', async () => {
