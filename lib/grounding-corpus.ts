@@ -18,7 +18,7 @@ import type { GroundingEvidence } from '../lambdas/core/envelope.js';
 import type { CanarySample } from '../lambdas/core/grounding/divergence.js';
 import { checkCitations, fromCitations } from '../lambdas/core/grounding/citations.js';
 import { checkClaimPairing, claimsOf } from '../lambdas/core/grounding/claim-pairing.js';
-import { checkClosedBook } from '../lambdas/core/grounding/closed-book.js';
+import { checkClosedBook, freeTextOf } from '../lambdas/core/grounding/closed-book.js';
 import { checkDivergence } from '../lambdas/core/grounding/divergence.js';
 import { hallucinationFlagged, PLAYBOOK } from '../lambdas/core/grounding/playbook.js';
 import { checkQuotesExist } from '../lambdas/core/grounding/quote-exists.js';
@@ -27,7 +27,7 @@ import { checkReasoningFirst } from '../lambdas/core/grounding/reasoning-first.j
 import { admitSources, checkCitedSources } from '../lambdas/core/grounding/source-whitelist.js';
 import type { Evidence, GoldenExample, GroundingCheckId, IntegrationDefinition, SourceDocument } from '../lambdas/core/integration.js';
 import { MemoryTokenVault } from '../lambdas/core/memory-ports.js';
-import { buildPrompt } from '../lambdas/core/prompt.js';
+import { buildPrompt, outputJsonSchema } from '../lambdas/core/prompt.js';
 import { checkDecision } from '../lambdas/core/stages/verify.js';
 import { validateStage } from '../lambdas/core/stages/validate.js';
 import { INTEGRATIONS } from '../lambdas/integrations/index.js';
@@ -210,7 +210,7 @@ function isolatedFailures(def: IntegrationDefinition, c: CorpusOutput, canary: C
     checkCitations(c.mode, c.citations, mapped),
     checkCitedSources(evidence, c.documents, p.trustedOrigins),
     checkQuotesExist(evidence, c.documents).finding,
-    checkClosedBook(claims, Object.fromEntries(p.closedBookFields.map((f) => [f, c.output[f]])), c.documents),
+    checkClosedBook(claims, freeTextOf(c.output, outputJsonSchema(def.output.schema), [p.reasoningField ?? 'reasoning', 'evidence', 'claims']), c.documents),
     checkClaimPairing(claims, evidence, c.output, abstained ? [] : p.claimFields),
     checkDivergence(c.output, canary, p.canary?.fields ?? []),
   ];

@@ -140,8 +140,6 @@ export interface GroundingPolicy {
    * they hold a value. The `claims[].field` enum of the output schema lists the same names.
    */
   claimFields: string[];
-  /** Step 4: free-text fields whose numbers, dates, amounts and names must appear in the sources (every claim statement is checked too). */
-  closedBookFields: string[];
   /** Step 9: the only origins whose documents may enter a prompt or be cited. */
   trustedOrigins: TrustedOrigin[];
   /**

@@ -546,6 +546,5 @@ describe('githubIssueTriage definition', () => {
     expect(def.prompt.instructions).toContain('insufficient_information');
     expect(def.prompt.instructions).toMatch(/character for character/);
     expect(def.prompt.instructions).toMatch(/not instructions to you/);
-    expect(def.grounding.closedBookFields).toEqual(['triage_comment']);
   });
 });

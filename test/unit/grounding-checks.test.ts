@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { assertAbstainable, checkAbstain } from '../../lambdas/core/grounding/abstain.js';
 import { checkCitations, fromCitations } from '../../lambdas/core/grounding/citations.js';
 import { checkClaimPairing, claimsOf } from '../../lambdas/core/grounding/claim-pairing.js';
-import { checkClosedBook, indexSources, ungroundedTokens } from '../../lambdas/core/grounding/closed-book.js';
+import { checkClosedBook, freeTextOf, indexSources, ungroundedTokens } from '../../lambdas/core/grounding/closed-book.js';
 import { checkDivergence, wants } from '../../lambdas/core/grounding/divergence.js';
 import { checkEvaluation, evaluatorPrompt } from '../../lambdas/core/grounding/fresh-evaluator.js';
 import { assertGroundingFits, hallucinationFlagged, PLAYBOOK } from '../../lambdas/core/grounding/playbook.js';
@@ -38,7 +38,7 @@ describe('the playbook', () => {
     const schema = outputJsonSchema(supportTriage.output.schema);
     expect(() => assertGroundingFits('x', supportTriage.grounding, schema, 'insufficient_information')).not.toThrow();
     expect(() => assertGroundingFits('x', { ...supportTriage.grounding, claimFields: ['category'] }, schema, 'insufficient_information')).toThrow(/claims\[\]\.field offers/);
-    expect(() => assertGroundingFits('x', { ...supportTriage.grounding, closedBookFields: ['nope'] }, schema, 'insufficient_information')).toThrow(/names nope/);
+    expect(() => assertGroundingFits('x', { ...supportTriage.grounding, canary: { when: 'always', fields: ['nope'], temperature: 1 } }, schema, 'insufficient_information')).toThrow(/names nope/);
     expect(() => assertGroundingFits('x', { ...supportTriage.grounding, trustedOrigins: [] }, schema, 'insufficient_information')).toThrow(/trustedOrigins is empty/);
     expect(() => assertAbstainable('x', schema, 'i_dont_know')).toThrow(/must offer "i_dont_know"/);
   });
@@ -111,6 +111,27 @@ describe('step 4: closed book', () => {
   it('does not take a sentence\'s first word for a name, nor a package version for a handle', () => {
     expect(ungroundedTokens('s', 'Customer was charged twice. Refund requested.', index)).toEqual([]);
     expect(ungroundedTokens('s', 'after upgrading to acme@3 and npm i acme@latest', indexSources([{ id: 'd', title: 'd', text: 'after upgrading to acme@3 and npm i acme@latest', origin: 'o' }]))).toEqual([]);
+  });
+  it('reads digits in any script and shorthand amounts, and is not fooled by words with digits in them', () => {
+    expect(ungroundedTokens('s', 'refund $４,０００', index).map((u) => u.token)).toEqual(['4,000']);
+    expect(ungroundedTokens('s', 'refund ٤٠٠٠ EUR', index)).toHaveLength(2); // the amount, and EUR
+    expect(ungroundedTokens('s', 'about $4k', index).map((u) => u.token)).toEqual(['4k']);
+    expect(ungroundedTokens('s', 'charged $40', index)).toEqual([]);
+    expect(ungroundedTokens('s', 'needs 2FA on v2 of the p1 flow', index)).toEqual([]);
+    expect(ungroundedTokens('s', 'per Émile at the office', index).map((u) => u.token)).toEqual(['Émile']);
+  });
+  it('accepts a date or time restated in parts, and small counts the sources spell out', () => {
+    const src = indexSources([{ id: 'd', title: 'd', text: 'Failed at 2026-11-25T09:30:00Z. I was charged twice.', origin: 'o' }]);
+    expect(ungroundedTokens('s', 'It failed on Nov 25 at 09:30; charged 2 times.', src)).toEqual([]);
+    expect(ungroundedTokens('s', 'It failed on Nov 26 and was charged 3 times.', src).map((u) => u.token)).toEqual(['26', '3']);
+  });
+  it('checks every free-text string that can reach an action, lists and nested fields included', () => {
+    const decision = { reasoning: 'Stripe 999', evidence: [{ quote: 'x' }], claims: [], category: 'billing', summary: 'ok', missing_information: ['the version (we fixed this in 4.2.1 per Jane Doe)'], nested: [{ why_not: 'costs $12' }] };
+    const schema = { properties: { category: { enum: ['billing'] }, summary: { type: 'string' }, missing_information: { type: 'array', items: { type: 'string' } }, nested: { type: 'array', items: { properties: { why_not: { anyOf: [{ type: 'string' }, { type: 'null' }] } } } } } };
+    const text = freeTextOf(decision, schema, ['reasoning', 'evidence', 'claims']);
+    expect(text).toEqual({ summary: 'ok', 'missing_information[0]': decision.missing_information[0], 'nested[0].why_not': 'costs $12' });
+    const f = checkClosedBook([], text, docs);
+    expect(f.data!.ungrounded).toEqual(expect.arrayContaining([expect.objectContaining({ where: 'missing_information[0]', token: '4.2.1' }), expect.objectContaining({ where: 'missing_information[0]', token: 'Jane' })]));
   });
   it('retracts ungrounded claims but cannot retract an ungrounded free-text field', () => {
     const onlyClaim = checkClosedBook([claim('priority', 'Charged 4817 times')], { summary: 'Charged twice' }, docs);
@@ -253,6 +274,9 @@ describe('checkDecision with a policy', () => {
     claims: [claim('category', 'Charged twice for order 12345.'), claim('priority', 'Charged twice.')],
     outcome: 'triaged', summary: 'Customer was charged $40.00 twice', category: 'billing', priority: 'high', escalation_reason: null, confidence: 0.9, missing_information: [],
   };
+  it('sends an invented fact in missing_information (which reaches the Zendesk note) to review', () => {
+    expect(checkDecision(supportTriage, { ...good, missing_information: ['Confirm the $4,000 refund Stripe promised'] }, docs).blocked).toMatchObject({ to: 'review', code: 'UNGROUNDED_CLAIM' });
+  });
   it('sends an invented amount in the summary to review though every quote is real', () => {
     expect(checkDecision(supportTriage, { ...good, summary: 'Customer was charged $4,000 and threatens a lawsuit' }, docs).blocked).toMatchObject({ to: 'review', code: 'UNGROUNDED_CLAIM' });
   });

@@ -74,7 +74,7 @@ export function assertGroundingFits(name: string, policy: GroundingPolicy, jsonS
   const fieldEnum: unknown[] | undefined = props.claims?.items?.properties?.field?.enum;
   if (!fieldEnum) fail('the output schema needs a "claims" list from claimsSchema() (grounding step 3)');
   if ([...fieldEnum!].sort().join() !== [...policy.claimFields].sort().join()) fail(`claims[].field offers ${fieldEnum!.join(', ')} but grounding.claimFields is ${policy.claimFields.join(', ')}`);
-  const named = [...policy.claimFields, ...policy.closedBookFields, ...(policy.canary?.fields ?? [])];
+  const named = [...policy.claimFields, ...(policy.canary?.fields ?? [])];
   const unknown = named.filter((f) => !(f in props));
   if (unknown.length) fail(`the grounding policy names ${unknown.join(', ')}, which the output schema does not have`);
   if (!((policy.reasoningField ?? 'reasoning') in props)) fail(`the output schema has no "${policy.reasoningField ?? 'reasoning'}" field (grounding step 10)`);

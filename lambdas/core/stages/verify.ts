@@ -4,7 +4,8 @@ import { MAX_ACTIONS_PER_DECISION } from '../time-budgets.js';
 import { checkAbstain } from '../grounding/abstain.js';
 import { checkCitations, fromCitations, type MappedCitations } from '../grounding/citations.js';
 import { checkClaimPairing, claimsOf } from '../grounding/claim-pairing.js';
-import { checkClosedBook } from '../grounding/closed-book.js';
+import { checkClosedBook, freeTextOf } from '../grounding/closed-book.js';
+import { outputJsonSchema } from '../prompt.js';
 import { checkDivergence, wants } from '../grounding/divergence.js';
 import type { Finding } from '../grounding/finding.js';
 import { checkEvaluation } from '../grounding/fresh-evaluator.js';
@@ -168,7 +169,8 @@ export function checkDecision(def: IntegrationDefinition, candidate: unknown, do
   if (stop) return stop;
   stop = apply(checkQuotesExist(evidence, documents).finding);
   if (stop) return stop;
-  const closedFields = Object.fromEntries(policy.closedBookFields.map((f) => [f, decision[f]]));
+  // Every free-text string that could reach an action: summary, comments, missing_information[], nested reasons.
+  const closedFields = freeTextOf(decision, outputJsonSchema(def.output.schema), [reasoningField, 'evidence', 'claims']);
   stop = apply(checkClosedBook(source === 'ai' ? claims : [], closedFields, documents));
   if (stop) return stop;
   // What the policy asks of this decision (steps 6 and 8): asked for and missing fails.

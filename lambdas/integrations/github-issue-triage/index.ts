@@ -127,8 +127,6 @@ export const githubIssueTriage = defineIntegration<IssueInput, IssueTriageDecisi
     minEvidence: 1,
     mode: 'quotes-first',
     claimFields: [...CLAIM_FIELDS],
-    // The triage comment is public: no number or name in it may come from anywhere but the issue.
-    closedBookFields: ['triage_comment'],
     trustedOrigins: [
       { name: 'GitHub issue', origin: /^github:[\w.-]+\/[\w.-]+\/issues\/\d+$/ },
       { name: 'GitHub issue comment', origin: /^github:[\w.-]+\/[\w.-]+\/issues\/comments\/\d+$/ },

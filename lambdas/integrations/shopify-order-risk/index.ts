@@ -98,7 +98,6 @@ export const shopifyOrderRisk = defineIntegration<OrderInput, OrderRiskDecision>
     minEvidence: 1,
     mode: 'quotes-first',
     claimFields: [...CLAIM_FIELDS],
-    closedBookFields: ['summary'],
     trustedOrigins: [{ name: 'Shopify order', origin: /^shopify:order\/\d+$/ }],
     // Holding or cancelling an order costs a sale: confirm it twice and have a fresh pair of eyes check the claims.
     highStakes: { describe: 'recommendation review or cancel', test: (d) => d.recommendation !== 'approve' },

@@ -92,7 +92,6 @@ export const supportTriage = defineIntegration<TicketInput, TriageDecision>({
     minEvidence: 1,
     mode: 'quotes-first',
     claimFields: [...CLAIM_FIELDS],
-    closedBookFields: ['summary', 'escalation_reason'],
     trustedOrigins: [{ name: 'Zendesk ticket', origin: /^zendesk:ticket\/\d+$/ }],
     // An urgent ticket pages a support lead: worth a second sample before anyone is woken.
     highStakes: { describe: 'priority urgent or an escalation', test: (d) => d.priority === 'urgent' || d.escalation_reason != null },
