@@ -120,20 +120,27 @@ export function planApproval(item: ReviewItem, def: IntegrationDefinition | unde
 
   if (VERIFY_REVIEW_CODES.includes(code)) {
     if (request.extraUsd !== undefined) return refuse(`--extra-usd is for ${COST_CAP_CODE} items only; ${code} was blocked at verify, and approving it accepts the decision as it stands.`, true);
-    // Judge the decision as verify will, accepting every review block, to learn which blocks the
-    // person accepts. The approval names exactly those: a block that appears later (a changed
-    // integration) still goes to review.
-    const probe: HumanApproval = { approvedBy: request.approvedBy, at, reason: request.reason, codes: [...VERIFY_REVIEW_CODES] };
+    // The approval covers the block the person saw — this item's code — and nothing else: verify
+    // stops at the first block, so another one behind it has not been shown to anyone yet. If one
+    // is there, the decision goes back to review with it (a second approval, after reading it).
+    const probe: HumanApproval = { approvedBy: request.approvedBy, at, reason: request.reason, codes: [code] };
     const judged = judgeEnvelope(def, { ...envelope, stage: 'verify', humanApproval: probe });
-    if (judged.verdict.blocked || !judged.verdict.decision) {
-      return refuse(`Verify would still block it (${judged.verdict.blocked?.code ?? 'no decision'}): ${judged.verdict.blocked?.reason ?? 'there is nothing to accept'} A schema failure is never accepted.`);
+    if (!judged.verdict.decision || judged.verdict.blocked?.to === 'dlq') {
+      return refuse(`Verify would still block it (${judged.verdict.blocked?.code ?? 'no decision'}): ${judged.verdict.blocked?.reason ?? 'there is nothing to accept'} A schema failure or a rejecting policy is never accepted.`);
     }
-    const codes = judged.verdict.checks.filter((c) => c.verdict === 'overridden').map((c) => String(c.data?.code));
-    const actions = def.actions(forAction(judged.verdict.decision), envelope.input);
     const retracted = judged.verdict.retracted.length;
+    const kept = retracted ? `; ${retracted} retracted quote${retracted === 1 ? '' : 's'} stay retracted` : '';
+    if (judged.verdict.blocked) {
+      return {
+        verdict: 'approve', code, to: 'verify', override: { humanApproval: probe },
+        why: `Back to verify with ${code} accepted${kept}.`,
+        warning: `Verify will then hold it again for ${judged.verdict.blocked.code}, which nobody has accepted yet: ${judged.verdict.blocked.reason} It comes back to the review queue with that code.`,
+      };
+    }
+    const actions = def.actions(forAction(judged.verdict.decision, def.grounding.reasoningField), envelope.input);
     return {
-      verdict: 'approve', code, to: 'verify', override: { humanApproval: { ...probe, codes } },
-      why: `Back to verify, accepted as it stands${codes.length ? ` (${codes.join(', ')} recorded as overridden)` : ' (it passes every check now)'}; act runs ${actions.map((a) => a.name).join(', ') || 'no actions'}${retracted ? `; ${retracted} retracted quote${retracted === 1 ? '' : 's'} stay retracted` : ''}.`,
+      verdict: 'approve', code, to: 'verify', override: { humanApproval: probe },
+      why: `Back to verify, accepted as it stands (${code} recorded as overridden); act runs ${actions.map((a) => a.name).join(', ') || 'no actions'}${kept}.`,
     };
   }
   return refuse(`${code} is not a code an approval can resolve (${REVIEW_CODES.join(', ')}); reject it and handle the decision by hand.`);

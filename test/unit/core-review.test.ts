@@ -79,11 +79,12 @@ describe('planApproval for a verify block', () => {
     expect(plan.why).toContain('act runs zendesk.update_ticket');
   });
 
-  it('lists every block the acceptance covers, so the person sees them all before approving', () => {
-    const { item } = parked('INSUFFICIENT_EVIDENCE', 'verify', { aiDecision: { ...good, confidence: 0.2, evidence: [{ id: 'q1', quote: 'not in the ticket', source: 'ticket.description' }] } });
+  it('accepts only the block the person saw; one behind it brings the decision back to review, named', () => {
+    const { item } = parked('UNSUPPORTED_CLAIM', 'verify', { aiDecision: { ...good, confidence: 0.2, evidence: [{ id: 'q1', quote: 'not in the ticket', source: 'ticket.description' }] } });
     const plan = approved(planApproval(item, def, request()));
-    expect('humanApproval' in plan.override && plan.override.humanApproval.codes).toEqual(['UNSUPPORTED_CLAIM', 'INSUFFICIENT_EVIDENCE', 'LOW_CONFIDENCE']);
+    expect('humanApproval' in plan.override && plan.override.humanApproval.codes).toEqual(['UNSUPPORTED_CLAIM']);
     expect(plan.why).toContain('1 retracted quote stay retracted');
+    expect(plan.warning).toMatch(/hold it again for INSUFFICIENT_EVIDENCE, which nobody has accepted yet/);
   });
 
   it('refuses --extra-usd, which only a cost cap takes', () => {

@@ -213,8 +213,8 @@ export function checkDecision(def: IntegrationDefinition, candidate: unknown, do
 }
 
 /** Removes what must never reach an action (reasoning is audit-only). */
-export function forAction(decision: Record<string, unknown>): Record<string, unknown> {
-  const { reasoning: _reasoning, ...rest } = decision;
+export function forAction(decision: Record<string, unknown>, reasoningField = 'reasoning'): Record<string, unknown> {
+  const { [reasoningField]: _reasoning, ...rest } = decision;
   return rest;
 }
 
@@ -266,19 +266,19 @@ export async function verifyStage(envelope: Envelope, deps: VerifyDeps): Promise
   }
 
   const decision = verdict.decision!;
-  const actions = def.actions(forAction(decision), envelope.input);
+  const actions = def.actions(forAction(decision, def.grounding.reasoningField), envelope.input);
   if (actions.length > MAX_ACTIONS_PER_DECISION) {
     throw new SeamworkError('TOO_MANY_ACTIONS', `${def.name} asked for ${actions.length} actions; at most ${MAX_ACTIONS_PER_DECISION} fit the act stage's time budget.`, false);
   }
   // Step 10's other half: the reasoning stays in the audit record, never in an action.
   const leak = checkReasoningNeverActs(decision[def.grounding.reasoningField ?? 'reasoning'], actions);
   if (!leak.ok) throw new SeamworkError('GROUNDING_REJECTED', leak.detail, false, { detail: { checks } });
-  const shadowActions = shadow && !shadow.blocked ? def.actions(forAction(shadow.decision!), envelope.input) : undefined;
+  const shadowActions = shadow && !shadow.blocked ? def.actions(forAction(shadow.decision!, def.grounding.reasoningField), envelope.input) : undefined;
   const next: Envelope = {
     ...rest,
     stage: 'act',
     checks,
-    verified: { source: actingSource, decision: forAction(decision), actions, retracted: verdict.retracted, retractedClaims: verdict.retractedClaims, ...(shadowActions ? { shadowActions } : {}) },
+    verified: { source: actingSource, decision: forAction(decision, def.grounding.reasoningField), actions, retracted: verdict.retracted, retractedClaims: verdict.retractedClaims, ...(shadowActions ? { shadowActions } : {}) },
   };
   return { kind: 'forward', to: 'act', envelope: next, audit: { kind: 'verified', data: { ...auditData, decision, actions, shadowActions: shadowActions ?? null } } };
 }
