@@ -97,6 +97,6 @@ export async function recordSignal(
 export function qualityFailureOf(outcome: StageOutcome | undefined, error?: { code?: string }): boolean {
   if (error?.code === 'OUTPUT_SCHEMA_VIOLATION') return true;
   if (!outcome || outcome.audit.kind !== 'verified' || outcome.audit.data.source !== 'ai') return false;
-  const checks = (outcome.audit.data.checks ?? []) as Array<{ check: string; verdict: string }>;
+  const checks = (outcome.audit.data.checks ?? []) as Array<{ check: string; verdict: string; data?: Record<string, unknown> }>;
   return hallucinationFlagged(checks);
 }

@@ -1,6 +1,6 @@
 import type { AuditRecord } from './audit-record.js';
 import type { CheckResult } from './envelope.js';
-import { hallucinationFlagged } from './grounding/playbook.js';
+import { flagsHallucination, hallucinationFlagged } from './grounding/playbook.js';
 import { METRICS, type MetricName } from './metrics.js';
 
 /**
@@ -52,7 +52,7 @@ export function metricsOf(record: AuditRecord): Array<[MetricName, number]> {
     case 'verified': {
       const checks = (d.checks ?? []) as CheckResult[];
       const failed = (name: string) => checks.some((c) => c.check === name && c.verdict === 'fail');
-      const flagged = (name: string) => checks.some((c) => c.check === name && (c.verdict === 'fail' || c.verdict === 'retracted'));
+      const flagged = (name: string) => checks.some((c) => c.check === name && flagsHallucination(c));
       add(METRICS.QuoteRetracted, (d.retracted ?? []).length);
       add(METRICS.ClaimRetracted, (d.retractedClaims ?? []).length);
       // Rates (abstain, hallucination) are over the AI decisions judged; the baseline is rules.

@@ -99,7 +99,7 @@ describe('seamwork backfill against the local stack', () => {
       expect(stats.batches.created - statsBefore.batches.created).toBe(1);
       expect(stats.batches.requests - statsBefore.batches.requests).toBe(25);
       // A high-stakes answer is only known once the batch returns: its second sample (step 8) is a per-call request.
-      const canaries = inferred.flatMap((r) => ((r.data.groundingCalls ?? []) as Array<{ purpose: string }>).filter((c) => c.purpose === 'canary'));
+      const canaries = inferred.flatMap((r) => ((r.data.groundingCalls ?? []) as Array<{ purpose: string; reservation?: string }>).filter((c) => c.purpose === 'canary' && c.reservation));
       expect(canaries.length).toBeGreaterThan(0);
       expect(stats.messages - statsBefore.messages).toBe(canaries.length);
     });
@@ -185,7 +185,7 @@ describe('seamwork backfill against the local stack', () => {
     expect(result.out.match(/^\[\d\/4\] 202 dec_/gm)).toHaveLength(4);
     const after = stack.model!.stats();
     expect(after.batches.created).toBe(before.batches.created);
-    const canaries = (await chains(decisionsIn(result.out))).flatMap((c) => ((c.find((r) => r.kind === 'inferred')?.data.groundingCalls ?? []) as unknown[]));
+    const canaries = (await chains(decisionsIn(result.out))).flatMap((c) => ((c.find((r) => r.kind === 'inferred')?.data.groundingCalls ?? []) as Array<{ reservation?: string }>).filter((x) => x.reservation));
     expect(after.messages - before.messages).toBe(4 + canaries.length);
     const chainsOf = await chains(decisionsIn(result.out));
     expect(chainsOf).toHaveLength(4);

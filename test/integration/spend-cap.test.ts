@@ -76,7 +76,7 @@ describe(`${CALLS} concurrent inferences against a cap that allows only some`, (
     // One generation per called decision (one count_tokens each besides), plus the canary's second
     // sample for the high-stakes ones whose reservation the caps still allowed.
     const canaries = (await Promise.all(results.map((r) => audit.listDecision(supportTriage.name, r.decisionId))))
-      .flatMap((recs) => (recs.find((r) => r.kind === 'inferred')?.data.groundingCalls ?? []) as unknown[]);
+      .flatMap((recs) => ((recs.find((r) => r.kind === 'inferred')?.data.groundingCalls ?? []) as Array<{ reservation?: string }>).filter((c) => c.reservation));
     expect(stack.model!.stats().messages).toBe(called.length + canaries.length);
     // The pre-flight used the API's count of input tokens, not the estimate.
     const inferred = (await audit.listDecision(supportTriage.name, results[0].decisionId)).find((r) => r.kind === 'inferred' || r.kind === 'cost_refused')!;

@@ -40,6 +40,8 @@ describe('the playbook', () => {
     expect(() => assertGroundingFits('x', { ...supportTriage.grounding, claimFields: ['category'] }, schema, 'insufficient_information')).toThrow(/claims\[\]\.field offers/);
     expect(() => assertGroundingFits('x', { ...supportTriage.grounding, canary: { when: 'always', fields: ['nope'], temperature: 1 } }, schema, 'insufficient_information')).toThrow(/names nope/);
     expect(() => assertGroundingFits('x', { ...supportTriage.grounding, trustedOrigins: [] }, schema, 'insufficient_information')).toThrow(/trustedOrigins is empty/);
+    expect(() => assertGroundingFits('x', { ...supportTriage.grounding, highStakes: undefined }, schema, 'insufficient_information')).toThrow(/no highStakes predicate/);
+    expect(() => assertGroundingFits('x', { ...supportTriage.grounding, evaluator: { when: 'always', maxTokens: 100, model: 'gpt-9' } }, schema, 'insufficient_information')).toThrow(/gpt-9 has no price/);
     expect(() => assertAbstainable('x', schema, 'i_dont_know')).toThrow(/must offer "i_dont_know"/);
   });
 

@@ -1,6 +1,6 @@
 import type { GroundingPolicy } from '../integration.js';
 import { canonicalJson } from '../audit-record.js';
-import { pass, skip, type Finding } from './finding.js';
+import { pass, skip, UNCONFIRMED, type Finding } from './finding.js';
 
 /**
  * Step 8 — divergence canary. For decisions that match the integration's high-stakes predicate,
@@ -29,11 +29,11 @@ export type CanarySample =
  */
 export function checkDivergence(first: Record<string, unknown>, canary: CanarySample | undefined, fields: string[], wanted?: { run: boolean; why: string }): Finding {
   if (!canary) {
-    if (wanted?.run) return { check: 'divergence', step: 8, ok: false, unretractable: true, detail: `The policy samples this decision twice (${wanted.why}) but no second sample was drawn.` };
+    if (wanted?.run) return { check: 'divergence', step: 8, ok: false, unretractable: true, code: UNCONFIRMED, detail: `The policy samples this decision twice (${wanted.why}) but no second sample was drawn.`, data: { unconfirmed: true } };
     return skip('divergence', 8, `No second sample: ${wanted?.why ?? 'not asked for'}.`);
   }
   if (!canary.ran) {
-    if (canary.failed) return { check: 'divergence', step: 8, ok: false, unretractable: true, detail: canary.capRefused ? `The second sample (step 8) was refused by the caps: ${canary.failed} The high-stakes decision is unconfirmed.` : `The second sample could not be drawn (${canary.failed}), so a high-stakes decision is unconfirmed.`, data: { why: canary.why }, ...(canary.capRefused ? { code: 'COST_CAP_EXCEEDED' } : {}) };
+    if (canary.failed) return { check: 'divergence', step: 8, ok: false, unretractable: true, detail: canary.capRefused ? `The second sample (step 8) was refused by the caps: ${canary.failed} The high-stakes decision is unconfirmed.` : `The second sample could not be drawn (${canary.failed}), so a high-stakes decision is unconfirmed.`, data: { why: canary.why, unconfirmed: true }, code: canary.capRefused ? 'COST_CAP_EXCEEDED' : UNCONFIRMED };
     return skip('divergence', 8, `No second sample: ${canary.why}.`);
   }
   const differ = fields.filter((f) => canonicalJson(first[f] ?? null) !== canonicalJson(canary.decision[f] ?? null));

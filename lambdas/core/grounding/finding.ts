@@ -28,6 +28,12 @@ export interface Finding {
   code?: string;
 }
 
+/**
+ * The review code of a decision a grounding call could not confirm (the call failed, or was never
+ * made): not a hallucination — the metrics and the breaker do not count it as one.
+ */
+export const UNCONFIRMED = 'GROUNDING_UNCONFIRMED';
+
 /** A passing finding. */
 export const pass = (check: Finding['check'], step: number, detail: string, data?: Record<string, unknown>): Finding => ({ check, step, ok: true, detail, ...(data ? { data } : {}) });
 

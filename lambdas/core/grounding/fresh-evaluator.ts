@@ -4,7 +4,7 @@ import { canonicalJson } from '../audit-record.js';
 import type { Claim, IntegrationDefinition, SourceDocument } from '../integration.js';
 import type { BuiltPrompt } from '../prompt.js';
 import { outputJsonSchema } from '../prompt.js';
-import { pass, plural, skip, type Finding } from './finding.js';
+import { pass, plural, skip, UNCONFIRMED, type Finding } from './finding.js';
 
 /**
  * Step 6 — fresh-context evaluator. A second model call that sees only the source documents and
@@ -75,11 +75,11 @@ export type EvaluatorRun =
  */
 export function checkEvaluation(run: EvaluatorRun | undefined, wanted?: { run: boolean; why: string }): Finding {
   if (!run) {
-    if (wanted?.run) return { check: 'fresh-evaluator', step: 6, ok: false, unretractable: true, detail: `The policy has an evaluator check this decision (${wanted.why}) but none was called.` };
+    if (wanted?.run) return { check: 'fresh-evaluator', step: 6, ok: false, unretractable: true, code: UNCONFIRMED, detail: `The policy has an evaluator check this decision (${wanted.why}) but none was called.`, data: { unconfirmed: true } };
     return skip('fresh-evaluator', 6, `No evaluator call: ${wanted?.why ?? 'not asked for'}.`);
   }
   if (!run.ran) {
-    if (run.failed) return { check: 'fresh-evaluator', step: 6, ok: false, unretractable: true, detail: run.capRefused ? `The evaluator call (step 6) was refused by the caps: ${run.failed} The decision is unconfirmed.` : `The evaluator could not run (${run.failed}); the decision is unconfirmed.`, data: { why: run.why }, ...(run.capRefused ? { code: 'COST_CAP_EXCEEDED' } : {}) };
+    if (run.failed) return { check: 'fresh-evaluator', step: 6, ok: false, unretractable: true, detail: run.capRefused ? `The evaluator call (step 6) was refused by the caps: ${run.failed} The decision is unconfirmed.` : `The evaluator could not run (${run.failed}); the decision is unconfirmed.`, data: { why: run.why, unconfirmed: true }, code: run.capRefused ? 'COST_CAP_EXCEEDED' : UNCONFIRMED };
     return skip('fresh-evaluator', 6, `No evaluator call: ${run.why}.`);
   }
   const parsed = EvaluatorVerdicts.safeParse(run.answer);

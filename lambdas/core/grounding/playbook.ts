@@ -1,5 +1,7 @@
 import type { GroundingAction, GroundingCheckId, GroundingPolicy } from '../integration.js';
+import { priceFor } from '../cost.js';
 import { assertAbstainable } from './abstain.js';
+import { UNCONFIRMED } from './finding.js';
 
 /**
  * The ten-step anti-hallucination playbook (the reference text's, in its order), one file per
@@ -33,7 +35,8 @@ export const DEFAULT_ON_FAIL: Record<GroundingCheckId, GroundingAction> = {
 };
 
 /** The review code a blocking failure of each check carries (what `seamwork review approve` accepts). */
-export const REVIEW_CODES: Record<GroundingCheckId | 'abstain', string> = {
+export const REVIEW_CODES: Record<GroundingCheckId | 'abstain' | 'unconfirmed', string> = {
+  unconfirmed: UNCONFIRMED,
   abstain: 'INSUFFICIENT_INFORMATION',
   'reasoning-first': 'REASONING_NOT_FIRST',
   'quotes-first': 'QUOTES_NOT_FIRST',
@@ -54,9 +57,14 @@ export function onFail(policy: GroundingPolicy, check: GroundingCheckId): Ground
 /** Checks whose failure means the model stated something the sources do not back (not abstention, confidence or evidence count). */
 export const HALLUCINATION_CHECKS: ReadonlySet<string> = new Set<string>(['reasoning-first', 'quotes-first', 'citations', 'source-whitelist', 'quote-exists', 'closed-book', 'fresh-evaluator', 'claim-pairing', 'divergence']);
 
-/** Whether a decision's checks flag a hallucination: one of them failed or retracted something. */
-export function hallucinationFlagged(checks: ReadonlyArray<{ check: string; verdict: string }>): boolean {
-  return checks.some((c) => HALLUCINATION_CHECKS.has(c.check) && (c.verdict === 'fail' || c.verdict === 'retracted'));
+/** Whether one check flags a hallucination: it failed or retracted something — not a grounding call that could not be made. */
+export function flagsHallucination(c: { check: string; verdict: string; data?: Record<string, unknown> }): boolean {
+  return HALLUCINATION_CHECKS.has(c.check) && (c.verdict === 'fail' || c.verdict === 'retracted') && c.data?.unconfirmed !== true;
+}
+
+/** Whether a decision's checks flag a hallucination. */
+export function hallucinationFlagged(checks: ReadonlyArray<{ check: string; verdict: string; data?: Record<string, unknown> }>): boolean {
+  return checks.some(flagsHallucination);
 }
 
 /**
@@ -80,4 +88,14 @@ export function assertGroundingFits(name: string, policy: GroundingPolicy, jsonS
   if (!((policy.reasoningField ?? 'reasoning') in props)) fail(`the output schema has no "${policy.reasoningField ?? 'reasoning'}" field (grounding step 10)`);
   if (Object.keys(props)[0] !== (policy.reasoningField ?? 'reasoning')) fail(`"${policy.reasoningField ?? 'reasoning'}" must be the output schema's first property (grounding step 10)`);
   if (policy.trustedOrigins.length === 0) fail('grounding.trustedOrigins is empty, so no document could enter a prompt (grounding step 9)');
+  for (const [name, step] of [['canary', policy.canary], ['evaluator', policy.evaluator]] as const) {
+    if (step?.when === 'high-stakes' && !policy.highStakes) fail(`grounding.${name} runs for high-stakes decisions but the policy has no highStakes predicate, so it would never run`);
+  }
+  if (policy.evaluator?.model) {
+    try {
+      priceFor(policy.evaluator.model);
+    } catch {
+      fail(`grounding.evaluator.model ${policy.evaluator.model} has no price in lambdas/core/cost.ts, so no cap could hold its calls`);
+    }
+  }
 }

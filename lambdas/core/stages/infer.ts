@@ -63,7 +63,8 @@ export async function inferStage(envelope: Envelope, deps: InferDeps): Promise<S
     route = { ...route, path: 'baseline', reason: `circuit breaker open until ${breaker.until}: ${breaker.reason}` };
   }
   // A cap override is for this inference only: it never travels past infer, on any path.
-  const { capOverride: _override, ...rest } = envelope;
+  // Neither is grounding evidence from an earlier pass (a re-inference after a cap approval): it belongs to the old answer.
+  const { capOverride: _override, grounding: _earlier, ...rest } = envelope;
   const routed: Envelope = { ...rest, stage: 'verify', path: route.path, baselineDecision, documents, ...(refusedSources ? { grounding: { lineage } } : {}) };
   const routeData = { path: route.path, bucket: route.bucket, reason: route.reason, flag, ...(breaker ? { breaker: breaker.state } : {}), ...(refusedSources ? { lineage } : {}) };
 
@@ -211,23 +212,30 @@ export async function groundingStep(
   Object.assign(grounding, extra.evidence);
   if (extra.calls.length) {
     usage.groundingCalls = extra.calls.map((c) => c.usage);
+    usage.reservedUsd += extra.calls.reduce((a, c) => a + (c.reservation ? (c.worstCaseUsd ?? 0) : 0), 0);
     usage.costUsd = (toMicroUsd(usage.costUsd) + extra.calls.reduce((a, c) => a + toMicroUsd(c.usage.costUsd), 0)) / 1e6;
   }
   return {
     envelope: Object.keys(grounding).length > 0 ? { grounding } : {},
-    audit: extra.calls.length ? { groundingCalls: extra.calls.map(({ purpose, prompt: p, response, usage: u }) => ({ purpose, prompt: { hash: p.hash, version: p.promptVersion, request: p.request }, response, usage: u })) } : {},
+    audit: extra.calls.length ? { groundingCalls: extra.calls.map(({ prompt: p, ...call }) => ({ ...call, prompt: { hash: p.hash, version: p.promptVersion, request: p.request } })) } : {},
   };
 }
 
 /** What the grounding calls need: a model, the ledger to reserve in, a clock. */
 export type GroundingCallDeps = Pick<InferDeps, 'ledger' | 'model' | 'now' | 'reservationTtlSeconds'>;
 
-/** One grounding call as the audit records it. */
+/** One grounding call as the audit records it: made, failed, or refused by a cap. */
 interface GroundingCall {
   purpose: 'canary' | 'evaluator';
   prompt: BuiltPrompt;
   response: ModelResult | { error: string };
   usage: NonNullable<UsageRecord['groundingCalls']>[number];
+  worstCaseUsd?: number;
+  /** The ledger reservation it was made under. */
+  reservation?: string | null;
+  /** The cap that refused it (a scope key, or `per-inference`). */
+  refused?: string;
+  reconcilePending?: string;
 }
 
 /**
@@ -251,28 +259,62 @@ async function groundingCalls(
 
   /** A refusal by a cap, told apart from a failed call: approving it with --extra-usd makes sense. */
   const capRefusal = (reason: string) => ({ capRefused: reason });
+  /**
+   * One grounding call under the caps. Whatever goes wrong — a price missing, the ledger down, a
+   * cap, the model — is recorded and returned, never thrown: the generation is already billed,
+   * and a thrown error would make the queue redeliver and bill it again.
+   */
   const paid = async (purpose: GroundingCall['purpose'], prompt: BuiltPrompt): Promise<ModelResult | string | { capRefused: string }> => {
     const modelId = prompt.request.model;
-    const worstUsd = worstCaseCostUsd(modelId, estimateTokens(JSON.stringify(prompt.request)), prompt.request.max_tokens, { promptCaching: true });
-    if (worstUsd > def.model.perInferenceCapUsd + extraMicro / 1e6) return capRefusal(`its worst case $${worstUsd.toFixed(6)} exceeds the per-inference cap $${def.model.perInferenceCapUsd}`);
-    const reserved = await deps.ledger.reserve(scopes, toMicroUsd(worstUsd), {
-      id: `${envelope.decisionId}#${purpose}#${randomUUID().slice(0, 8)}`, decisionId: envelope.decisionId, integration: def.name, tenant: envelope.tenant,
-      ttlSeconds: deps.reservationTtlSeconds ?? RESERVATION_TTL_SECONDS, now: deps.now(),
-    });
-    if (!reserved.ok) return capRefusal(capRefusedReason(scopes, reserved, worstUsd));
+    const record = (entry: Omit<GroundingCall, 'purpose' | 'prompt' | 'usage'> & { usage?: GroundingCall['usage'] }) =>
+      calls.push({ purpose, prompt, usage: { purpose, model: modelId, inputTokens: 0, outputTokens: 0, costUsd: 0 }, ...entry });
+    let worstUsd: number;
+    let reserved: Awaited<ReturnType<CostLedger['reserve']>>;
+    try {
+      worstUsd = worstCaseCostUsd(modelId, estimateTokens(JSON.stringify(prompt.request)), prompt.request.max_tokens, { promptCaching: true });
+      if (worstUsd > def.model.perInferenceCapUsd + extraMicro / 1e6) {
+        const reason = `its worst case $${worstUsd.toFixed(6)} exceeds the per-inference cap $${def.model.perInferenceCapUsd}`;
+        record({ response: { error: reason }, worstCaseUsd: worstUsd, refused: 'per-inference' });
+        return capRefusal(reason);
+      }
+      reserved = await deps.ledger.reserve(scopes, toMicroUsd(worstUsd), {
+        id: `${envelope.decisionId}#${purpose}#${randomUUID().slice(0, 8)}`, decisionId: envelope.decisionId, integration: def.name, tenant: envelope.tenant,
+        ttlSeconds: deps.reservationTtlSeconds ?? RESERVATION_TTL_SECONDS, now: deps.now(),
+      });
+    } catch (err) {
+      const message = `not made: ${toSeamworkError(err).message}`;
+      record({ response: { error: message } });
+      return message;
+    }
+    if (!reserved.ok) {
+      const reason = capRefusedReason(scopes, reserved, worstUsd);
+      record({ response: { error: reason }, worstCaseUsd: worstUsd, refused: reserved.refusedBy.key });
+      return capRefusal(reason);
+    }
     await deps.ledger.markInvoked?.(reserved.reservation).catch(() => undefined);
+    const reservation = reserved.reservation.id ?? null;
     let result: ModelResult;
     try {
       result = await deps.model.invoke(prompt);
     } catch (err) {
-      await deps.ledger.reconcile(reserved.reservation, 0).catch(() => undefined);
       const message = toSeamworkError(err).message;
-      calls.push({ purpose, prompt, response: { error: message }, usage: { purpose, model: modelId, inputTokens: 0, outputTokens: 0, costUsd: 0 } });
+      const problem = await deps.ledger.reconcile(reserved.reservation, 0).then(() => undefined, (e: unknown) => (e as Error).message);
+      record({ response: { error: message }, worstCaseUsd: worstUsd, reservation, ...(problem ? { reconcilePending: problem } : {}) });
       return message;
     }
-    const costUsd = actualCostUsd(modelId, result.usage);
-    await deps.ledger.reconcile(reserved.reservation, toMicroUsd(costUsd)).catch(() => undefined);
-    calls.push({ purpose, prompt, response: result, usage: { purpose, model: modelId, inputTokens: result.usage.input_tokens + (result.usage.cache_creation_input_tokens ?? 0) + (result.usage.cache_read_input_tokens ?? 0), outputTokens: result.usage.output_tokens, costUsd } });
+    let costUsd = 0;
+    let problem: string | undefined;
+    try {
+      costUsd = actualCostUsd(modelId, result.usage);
+      await deps.ledger.reconcile(reserved.reservation, toMicroUsd(costUsd));
+    } catch (err) {
+      // Billed but not reconciled: the reservation stays marked invoked, so the sweeper keeps its worst case.
+      problem = (err as Error).message;
+    }
+    record({
+      response: result, worstCaseUsd: worstUsd, reservation, ...(problem ? { reconcilePending: `not reconciled (${problem}); the sweeper keeps the worst case` } : {}),
+      usage: { purpose, model: modelId, inputTokens: result.usage.input_tokens + (result.usage.cache_creation_input_tokens ?? 0) + (result.usage.cache_read_input_tokens ?? 0), outputTokens: result.usage.output_tokens, costUsd },
+    });
     return result;
   };
 
