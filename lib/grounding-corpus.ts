@@ -19,7 +19,7 @@ import type { CanarySample } from '../lambdas/core/grounding/divergence.js';
 import { checkCitations, fromCitations } from '../lambdas/core/grounding/citations.js';
 import { checkClaimPairing, claimsOf } from '../lambdas/core/grounding/claim-pairing.js';
 import { checkClosedBook, freeTextOf } from '../lambdas/core/grounding/closed-book.js';
-import { checkDivergence } from '../lambdas/core/grounding/divergence.js';
+import { checkDivergence, wants } from '../lambdas/core/grounding/divergence.js';
 import { hallucinationFlagged, PLAYBOOK } from '../lambdas/core/grounding/playbook.js';
 import { checkQuotesExist } from '../lambdas/core/grounding/quote-exists.js';
 import { checkQuotesFirst } from '../lambdas/core/grounding/quotes-first.js';
@@ -173,7 +173,7 @@ export interface Judged {
   flaggedBy: string[];
   /** Checks that fail on the output when each runs on its own, on the whole output. */
   isolated: string[];
-  /** Whether the faulty content stopped short of an action: blocked, or the check meant for it retracted it. */
+  /** Whether the faulty output stopped short of acting as it was: blocked, or some grounding check retracted part of it. */
   stopped: boolean;
   blocked?: string;
   micros: number;
@@ -243,6 +243,11 @@ export interface CorpusReport {
   missed: string[];
   /** Clean outputs some grounding check flagged. */
   falseAlarms: Array<{ id: string; flaggedBy: string[] }>;
+  /**
+   * The divergence row assumes a second sample for every output; under the shipped policies only
+   * high-stakes decisions get one. How many of the divergent outputs those policies would sample.
+   */
+  divergenceSampled: { sampled: number; of: number };
   /** Per-output time of verify's checks, microseconds. */
   micros: { p50: number; p99: number; max: number };
 }
@@ -266,6 +271,11 @@ export function measureCorpus(corpus: CorpusOutput[]): CorpusReport {
     };
   });
   checks.sort((a, b) => a.step - b.step);
+  const divergent = judged.filter((j) => j.output.fault === 'divergent');
+  const sampled = divergent.filter((j) => {
+    const p = INTEGRATIONS[j.output.integration].grounding;
+    return wants(p.canary, p, j.output.output).run;
+  }).length;
   const times = judged.map((j) => j.micros).sort((a, b) => a - b);
   const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0;
   return {
@@ -274,6 +284,7 @@ export function measureCorpus(corpus: CorpusOutput[]): CorpusReport {
     byFault,
     checks,
     missed: judged.filter((j) => j.output.fault && !j.stopped).map((j) => j.output.id),
+    divergenceSampled: { sampled, of: divergent.length },
     falseAlarms: clean.filter((j) => hallucinationFlagged(j.flaggedBy.map((check) => ({ check, verdict: 'fail' })))).map((j) => ({ id: j.output.id, flaggedBy: j.flaggedBy })),
     micros: { p50: at(0.5), p99: at(0.99), max: times[times.length - 1] ?? 0 },
   };

@@ -52,14 +52,16 @@ export function metricsOf(record: AuditRecord): Array<[MetricName, number]> {
     case 'verified': {
       const checks = (d.checks ?? []) as CheckResult[];
       const failed = (name: string) => checks.some((c) => c.check === name && c.verdict === 'fail');
-      const flagged = (name: string) => checks.some((c) => c.check === name && flagsHallucination(c));
       add(METRICS.QuoteRetracted, (d.retracted ?? []).length);
       add(METRICS.ClaimRetracted, (d.retractedClaims ?? []).length);
-      // Rates (abstain, hallucination) are over the AI decisions judged; the baseline is rules.
-      if (d.source === 'ai') {
+      // Rates (abstain, hallucination) are over the AI decisions judged — acting, or in shadow
+      // (exactly when a rollout wants to watch them); the baseline is rules.
+      const ai = d.source === 'ai' ? checks : d.shadow ? ((d.shadow.checks ?? []) as CheckResult[]) : undefined;
+      if (ai) {
+        const flagged = (name: string) => ai.some((c) => c.check === name && flagsHallucination(c));
         add(METRICS.DecisionJudged);
-        add(METRICS.Abstained, failed('abstain') ? 1 : 0);
-        add(METRICS.HallucinationFlagged, hallucinationFlagged(checks) ? 1 : 0);
+        add(METRICS.Abstained, ai.some((c) => c.check === 'abstain' && c.verdict === 'fail') ? 1 : 0);
+        add(METRICS.HallucinationFlagged, hallucinationFlagged(ai) ? 1 : 0);
         add(METRICS.UngroundedClaim, flagged('closed-book') ? 1 : 0);
         add(METRICS.SourceRejected, flagged('source-whitelist') ? 1 : 0);
         add(METRICS.DivergenceDetected, flagged('divergence') ? 1 : 0);

@@ -20,6 +20,7 @@ export function renderCorpusReport(r: CorpusReport): string {
     const detected = c.faulted ? `${c.detected}/${c.faulted} ${pct(c.detectionRate)}` : 'no fault kind';
     lines.push(`  ${String(c.step).padEnd(5)}${c.check.padEnd(18)}${(c.kinds.join(', ') || '—').padEnd(62)} ${detected.padStart(14)}${`${c.falsePositives}/${c.clean} ${pct(c.falsePositiveRate)}`.padStart(18)}`);
   }
+  lines.push(`  divergence is measured with a second sample of every output; the shipped policies draw one for high-stakes decisions only: ${r.divergenceSampled.sampled} of these ${r.divergenceSampled.of}.`);
   lines.push('', '  Through verify as it runs (all checks in order, the policy applied):', `  faulted outputs no check stopped: ${r.missed.length}${r.missed.length ? ` (${r.missed.slice(0, 5).join(', ')}${r.missed.length > 5 ? ', …' : ''})` : ''}`);
   lines.push(`  clean outputs a grounding check flagged: ${r.falseAlarms.length}${r.falseAlarms.length ? ` (${r.falseAlarms.slice(0, 5).map((f) => `${f.id}: ${f.flaggedBy.join('+')}`).join(', ')})` : ''}`);
   lines.push(`  verify's checks per output: p50 ${r.micros.p50.toFixed(0)} µs, p99 ${r.micros.p99.toFixed(0)} µs (first calls included; \`npm run bench\` measures warm)`);

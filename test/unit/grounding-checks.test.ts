@@ -170,6 +170,14 @@ describe('step 5: citations', () => {
     // Step 7 then checks the offsets hold the quote.
     expect(checkQuotesExist(mapped.evidence, sent).finding.ok).toBe(true);
   });
+  it('joins the blocks the API splits at citation boundaries back into one claim', () => {
+    const mapped = fromCitations([{ text: 'Here is what I found.\n' }, { text: 'category: ' }, { text: 'A double charge', citations: [cite()] }, { text: ' on one order.\n' }, { text: 'priority: ' }, { text: 'Charged twice.', citations: [cite()] }], sent, ['category', 'priority']);
+    expect(mapped.problems).toEqual([]);
+    expect(mapped.claims).toEqual([
+      { field: 'category', statement: 'A double charge on one order.', quote_ids: ['c1'] },
+      { field: 'priority', statement: 'Charged twice.', quote_ids: ['c2'] },
+    ]);
+  });
   it('catches offsets that do not hold the quote, an index that was not sent, and cited text naming no field', () => {
     const shifted = fromCitations([{ text: 'category: x', citations: [cite({ start_char_index: start + 7, end_char_index: start + 7 + sentence.length })] }], sent, ['category']);
     expect(checkQuotesExist(shifted.evidence, sent).finding.detail).toMatch(/offsets .* do not hold the quoted text/);
@@ -207,6 +215,11 @@ describe('step 6: fresh-context evaluator', () => {
     expect(f.retractClaims).toEqual([claims[1]]);
     expect(run({ verdicts: [{ claim_id: 'c1', verdict: 'supported', quote: 'x' }] }).detail).toMatch(/c2 \(recommendation\) not judged/);
     expect(run({ nope: true })).toMatchObject({ ok: false, unretractable: true });
+    // Held to the generator's rule: a "supported" needs a quote that is in the sources.
+    const sources = [{ id: 'order.addresses', title: 'A', text: 'Billing and shipping are in different countries.', origin: 'shopify:order/1' }];
+    const judged = checkEvaluation({ ran: true, why: 'always', model: 'm', claims, answer: { verdicts: [{ claim_id: 'c1', verdict: 'supported', quote: 'Billing and shipping are in different countries.' }, { claim_id: 'c2', verdict: 'supported', quote: 'The buyer used 9 cards.' }] } }, undefined, sources);
+    expect(judged.retractClaims).toEqual([claims[1]]);
+    expect(judged.detail).toMatch(/c2 \(recommendation\) supported by a quote that is not in the sources/);
     expect(checkEvaluation({ ran: false, why: 'high stakes', failed: 'cap' })).toMatchObject({ ok: false, unretractable: true });
     expect(checkEvaluation({ ran: false, why: 'not high stakes' })).toMatchObject({ skipped: true });
   });

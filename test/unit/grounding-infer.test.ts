@@ -103,3 +103,15 @@ describe('grounding calls at infer', () => {
     expect(again.envelope.grounding).toBeUndefined();
   });
 });
+
+describe('grounding metrics', () => {
+  const verified = (data: Record<string, unknown>) => sealRecord({ decisionId: 'd', integration: supportTriage.name, stage: 'verify', attempt: 1, kind: 'verified', at: now().toISOString(), data }, null);
+  const names = (data: Record<string, unknown>) => metricsOf(verified(data)).map(([m]) => m);
+  const flagged = [{ check: 'quote-exists', verdict: 'retracted' }, { check: 'abstain', verdict: 'pass' }];
+  it('counts the AI decisions judged and flagged, acting or in shadow, and not the baseline\'s', () => {
+    expect(names({ source: 'ai', checks: flagged })).toEqual(expect.arrayContaining([METRICS.DecisionJudged, METRICS.HallucinationFlagged]));
+    expect(names({ source: 'baseline', checks: flagged })).not.toContain(METRICS.DecisionJudged);
+    expect(names({ source: 'baseline', checks: [], shadow: { checks: [{ check: 'abstain', verdict: 'fail' }] } })).toEqual(expect.arrayContaining([METRICS.DecisionJudged, METRICS.Abstained]));
+    expect(names({ source: 'baseline', checks: [], shadow: { checks: [{ check: 'abstain', verdict: 'fail' }] } })).not.toContain(METRICS.HallucinationFlagged);
+  });
+});

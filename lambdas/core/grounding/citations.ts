@@ -36,7 +36,7 @@ export function fromCitations(blocks: CitedText[], documents: SourceDocument[], 
   const evidence: Evidence[] = [];
   const claims: Claim[] = [];
   const problems: string[] = [];
-  for (const block of blocks) {
+  for (const block of paragraphs(blocks, claimFields)) {
     const m = /^\s*([a-z_][a-z0-9_]*)\s*:\s*/i.exec(block.text);
     const cites = block.citations ?? [];
     const ids: string[] = [];
@@ -62,6 +62,28 @@ export function fromCitations(blocks: CitedText[], documents: SourceDocument[], 
     else if (cites.length > 0) problems.push(`a text block names no claimed field (${claimFields.join(', ')}): "${block.text.slice(0, 40)}"`);
   }
   return { evidence, claims, problems };
+}
+
+/**
+ * The API splits a cited answer into blocks at citation boundaries — `"priority: "` uncited, then
+ * `"The whole team is locked out."` with its citation — so blocks are joined back into the
+ * paragraphs the model wrote: a new one starts at a `<field>: ` prefix or after a line break.
+ */
+export function paragraphs(blocks: CitedText[], claimFields: string[]): CitedText[] {
+  const out: Array<{ text: string; citations: Array<Record<string, unknown>> }> = [];
+  const opens = (text: string) => {
+    const m = /^\s*([a-z_][a-z0-9_]*)\s*:/i.exec(text);
+    return m !== null && claimFields.includes(m[1]);
+  };
+  for (const b of blocks) {
+    const last = out[out.length - 1];
+    if (!last || opens(b.text) || /\n\s*$/.test(last.text)) out.push({ text: b.text, citations: [...(b.citations ?? [])] });
+    else {
+      last.text += b.text;
+      last.citations.push(...(b.citations ?? []));
+    }
+  }
+  return out;
 }
 
 /** Whether every citation maps to a document that was sent, at a character location. */

@@ -5,6 +5,7 @@ import type { Claim, IntegrationDefinition, SourceDocument } from '../integratio
 import type { BuiltPrompt } from '../prompt.js';
 import { outputJsonSchema } from '../prompt.js';
 import { pass, plural, skip, UNCONFIRMED, type Finding } from './finding.js';
+import { normaliseForQuote } from './quote-exists.js';
 
 /**
  * Step 6 — fresh-context evaluator. A second model call that sees only the source documents and
@@ -73,7 +74,7 @@ export type EvaluatorRun =
  * did not judge, can be retracted; an answer that cannot be read, or a call that failed, leaves
  * the decision unconfirmed (blocks).
  */
-export function checkEvaluation(run: EvaluatorRun | undefined, wanted?: { run: boolean; why: string }): Finding {
+export function checkEvaluation(run: EvaluatorRun | undefined, wanted?: { run: boolean; why: string }, documents: SourceDocument[] = []): Finding {
   if (!run) {
     if (wanted?.run) return { check: 'fresh-evaluator', step: 6, ok: false, unretractable: true, code: UNCONFIRMED, detail: `The policy has an evaluator check this decision (${wanted.why}) but none was called.`, data: { unconfirmed: true } };
     return skip('fresh-evaluator', 6, `No evaluator call: ${wanted?.why ?? 'not asked for'}.`);
@@ -86,13 +87,17 @@ export function checkEvaluation(run: EvaluatorRun | undefined, wanted?: { run: b
   if (!parsed.success) {
     return { check: 'fresh-evaluator', step: 6, ok: false, unretractable: true, detail: `The evaluator's answer does not match its schema (${parsed.error.issues[0]?.message ?? 'unreadable'}); the decision is unconfirmed.`, data: { model: run.model } };
   }
+  // The evaluator is held to the same rule as the generator: a "supported" needs a quote that is
+  // in the sources verbatim, or it counts as not judged.
+  const sources = documents.map((d) => normaliseForQuote(d.text));
+  const backed = (v: { verdict: string; quote: string }) => v.verdict === 'supported' && (documents.length === 0 || (normaliseForQuote(v.quote) !== '' && sources.some((t) => t.includes(normaliseForQuote(v.quote)))));
   const byId = new Map(parsed.data.verdicts.map((v) => [v.claim_id, v]));
   const numbered = numberClaims(run.claims);
-  const unsupported = numbered.filter((c) => byId.get(c.claim_id)?.verdict !== 'supported');
+  const unsupported = numbered.filter((c) => !backed(byId.get(c.claim_id) ?? { verdict: 'unsupported', quote: '' }));
   if (unsupported.length === 0) return pass('fresh-evaluator', 6, `${run.model} found all ${plural(numbered.length, 'claim')} supported by the sources alone (${run.why}).`, { verdicts: parsed.data.verdicts });
   return {
     check: 'fresh-evaluator', step: 6, ok: false,
-    detail: `${run.model} found ${unsupported.length} of ${plural(numbered.length, 'claim')} unsupported by the sources: ${unsupported.map((c) => `${c.claim_id} (${c.field})${byId.has(c.claim_id) ? '' : ' not judged'}`).join(', ')}.`,
+    detail: `${run.model} found ${unsupported.length} of ${plural(numbered.length, 'claim')} unsupported by the sources: ${unsupported.map((c) => `${c.claim_id} (${c.field})${!byId.has(c.claim_id) ? ' not judged' : byId.get(c.claim_id)!.verdict === 'supported' ? ' supported by a quote that is not in the sources' : ''}`).join(', ')}.`,
     data: { verdicts: parsed.data.verdicts, unsupported: unsupported.map((c) => c.claim_id), model: run.model },
     retractClaims: unsupported.map(({ claim_id: _id, ...c }) => c),
   };

@@ -175,7 +175,7 @@ export function checkDecision(def: IntegrationDefinition, candidate: unknown, do
   if (stop) return stop;
   // What the policy asks of this decision (steps 6 and 8): asked for and missing fails.
   const asks = (step: { when: 'high-stakes' | 'always' } | undefined) => (source === 'ai' && !abstained ? wants(step, policy, decision) : { run: false, why: abstained ? 'an abstention' : 'not the model\'s decision' });
-  stop = run('fresh-evaluator', 6, () => checkEvaluation(grounding.evaluator, claims.length || grounding.evaluator ? asks(policy.evaluator) : { run: false, why: 'the decision states no claims' }));
+  stop = run('fresh-evaluator', 6, () => checkEvaluation(grounding.evaluator, claims.length || grounding.evaluator ? asks(policy.evaluator) : { run: false, why: 'the decision states no claims' }, documents));
   if (stop) return stop;
   // An abstention needs no claim for its fields, but any claim it does make must cite a verified quote.
   stop = run('claim-pairing', 3, () => checkClaimPairing(claims, evidence, decision, abstained ? [] : policy.claimFields));

@@ -48,7 +48,7 @@ export const TRIAGE_COMMENT_MAX = 600;
 export const MAX_EXTRA_LABELS = 3;
 
 /** The decision fields each claim supports (grounding step 3): every one that holds a value needs a claim paired to a verified quote. */
-export const CLAIM_FIELDS = ['primary_label', 'priority'] as const;
+export const CLAIM_FIELDS = ['primary_label', 'labels', 'priority'] as const;
 
 /** One verbatim quote from an issue document; grounding checks it exists. */
 export const EvidenceItem = z.object({

@@ -49,7 +49,7 @@ export type RiskSignal = (typeof RISK_SIGNALS)[number];
 export const SUMMARY_MAX = 240;
 
 /** The decision fields each claim supports (grounding step 3): every one that holds a value needs a claim paired to a verified quote. */
-export const CLAIM_FIELDS = ['recommendation'] as const;
+export const CLAIM_FIELDS = ['recommendation', 'risk_signals'] as const;
 
 /** One verbatim quote from an order document; grounding checks it exists. */
 export const EvidenceItem = z.object({
