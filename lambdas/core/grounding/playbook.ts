@@ -36,7 +36,6 @@ export const DEFAULT_ON_FAIL: Record<GroundingCheckId, GroundingAction> = {
 
 /** The review code a blocking failure of each check carries (what `seamwork review approve` accepts). */
 export const REVIEW_CODES: Record<GroundingCheckId | 'abstain' | 'unconfirmed', string> = {
-  unconfirmed: UNCONFIRMED,
   abstain: 'INSUFFICIENT_INFORMATION',
   'reasoning-first': 'REASONING_NOT_FIRST',
   'quotes-first': 'QUOTES_NOT_FIRST',
@@ -47,6 +46,7 @@ export const REVIEW_CODES: Record<GroundingCheckId | 'abstain' | 'unconfirmed', 
   'fresh-evaluator': 'EVALUATOR_UNSUPPORTED',
   'claim-pairing': 'UNSUPPORTED_CLAIM',
   divergence: 'DIVERGENT_SAMPLES',
+  unconfirmed: UNCONFIRMED,
 };
 
 /** The action a policy gives a check. */
