@@ -55,6 +55,7 @@ const SPELLED: Record<string, string[]> = {
 
 /** Digits of any script as ASCII, so `٤٠٠٠` and `4000` are the same claim. */
 function asciiDigits(n: string): string {
+  if (!NON_ASCII.test(n)) return n;
   return n.replace(/\p{Nd}/gu, (d) => {
     const cp = d.codePointAt(0)!;
     // Every Unicode decimal-digit block is ten consecutive code points starting at a zero.
@@ -80,9 +81,13 @@ function opensSentence(text: string, index: number): boolean {
 export interface SourceIndex {
   numbers: Set<string>;
   text: string;
-  /** Lower-cased words, for small counts the sources spell out. */
-  words: Set<string>;
+  /** Whether the sources spell out a word (small counts: "twice"), looked up only when needed. */
+  hasWord(word: string): boolean;
 }
+
+/** Any run of ASCII digits: the fast path for the (usual) all-ASCII sources. */
+const ASCII_DIGITS = /[0-9]+(?:[.,:/-][0-9]+)*/g;
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /**
  * Indexes the documents' numbers — each whole (`2026-11-25T09:30`) and each part (`2026`, `11`,
@@ -91,14 +96,18 @@ export interface SourceIndex {
  */
 export function indexSources(documents: SourceDocument[]): SourceIndex {
   const numbers = new Set<string>();
-  const text = documents.map((d) => d.text).join('\n').normalize('NFKC');
-  for (const m of text.replace(TOKEN, ' ').match(DIGITS) ?? []) {
+  const joined = documents.map((d) => d.text).join('\n');
+  // NFKC and Unicode digit classes only when there is something outside ASCII to fold.
+  const wide = NON_ASCII.test(joined);
+  const text = wide ? joined.normalize('NFKC') : joined;
+  for (const m of new Set(text.replace(TOKEN, ' ').match(wide ? DIGITS : ASCII_DIGITS) ?? [])) {
     numbers.add(canonical(m));
     const parts = asciiDigits(m).split(/[.,:/-]/);
     for (const p of parts) numbers.add(canonical(p));
     for (let i = 0; i + 1 < parts.length; i++) numbers.add(`${parts[i]}:${parts[i + 1]}`);
   }
-  return { numbers, text: normaliseForQuote(text), words: new Set(text.toLowerCase().match(/\p{L}+/gu) ?? []) };
+  const lower = text.toLowerCase();
+  return { numbers, text: normaliseForQuote(text), hasWord: (w) => new RegExp(`(?<!\\p{L})${w}(?!\\p{L})`, 'u').test(lower) };
 }
 
 /** The numbers and names in one free-text value that the sources do not contain. */
@@ -109,7 +118,7 @@ export function ungroundedTokens(where: string, value: string, index: SourceInde
   const plain = text.replace(TOKEN, ' ');
   for (const m of plain.match(NUMBER) ?? []) {
     const c = canonical(m);
-    if (index.numbers.has(c) || (SPELLED[c] ?? []).some((w) => index.words.has(w))) continue;
+    if (index.numbers.has(c) || (SPELLED[c] ?? []).some((w) => index.hasWord(w))) continue;
     out.push({ where, token: m, kind: 'number' });
   }
   for (const m of plain.matchAll(NAME)) {
