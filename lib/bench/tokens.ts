@@ -36,12 +36,19 @@ function costWithoutCaching(model: string, u: CallUsage): number {
   return ((u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens) * p.inputPerMTok + u.outputTokens * p.outputPerMTok) / 1_000_000;
 }
 
+/** The calls grounding added to a decision (canary, evaluator), as billed: their prompts are not cached. */
+function groundingCost(model: string, u: CallUsage): number {
+  const p = priceFor(model);
+  return (u.groundingCalls ?? []).reduce((a, g) => a + (g.inputTokens * p.inputPerMTok + g.outputTokens * p.outputPerMTok) / 1_000_000, 0);
+}
+
 const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
 const usd = (x: number) => Number(x.toPrecision(4));
 const perMillion = (x: number) => Math.round(x * 1_000_000 * 100) / 100;
 
 function row(integration: string, calls: CallUsage[]): Record<string, string | number> {
-  const withCache = mean(calls.map((c) => c.costUsd));
+  // The generation alone, so cached and uncached price the same tokens; grounding calls apart.
+  const withCache = mean(calls.map((c) => costWithCaching(c.model, c)));
   const without = mean(calls.map((c) => costWithoutCaching(c.model, c)));
   const r: Record<string, string | number> = {
     integration,
@@ -52,11 +59,14 @@ function row(integration: string, calls: CallUsage[]): Record<string, string | n
     'mean $ cached': usd(withCache),
     'mean $ uncached': usd(without),
     'saving %': without > 0 ? Math.round(((without - withCache) / without) * 1000) / 10 : 0,
+    'calls per decision': Math.round(mean(calls.map((c) => 1 + (c.groundingCalls ?? []).filter((g) => g.inputTokens > 0).length)) * 100) / 100,
+    'mean $ grounding calls': usd(mean(calls.map((c) => groundingCost(c.model, c)))),
   };
   for (const model of PRICED_MODELS) {
     const short = model.replace('claude-', '').replace(/-4-5$/, '');
-    r[`${short} $/M cached`] = perMillion(mean(calls.map((c) => costWithCaching(model, c))));
-    r[`${short} $/M uncached`] = perMillion(mean(calls.map((c) => costWithoutCaching(model, c))));
+    // Per million decisions, the grounding calls included.
+    r[`${short} $/M cached`] = perMillion(mean(calls.map((c) => costWithCaching(model, c) + groundingCost(model, c))));
+    r[`${short} $/M uncached`] = perMillion(mean(calls.map((c) => costWithoutCaching(model, c) + groundingCost(model, c))));
   }
   return r;
 }
@@ -98,7 +108,7 @@ export const run: BenchRunner = async (opts) => {
   const tooShort = PRICED_MODELS.filter((m) => prefix < MIN_CACHEABLE_TOKENS[m]);
   const notes = [
     `Every integration's golden set${opts.quick ? ' (first 3 examples each, --quick)' : ''} through the real stages (dry run, as the eval does) against the local reference model over the Anthropic SDK; usage is read from each decision's \`inferred\` audit record. "mean input tok" counts all prompt tokens (uncached + cache reads + cache writes).`,
-    'With caching: the cost the infer stage recorded (the first call of each integration writes the prefix at 1.25× input, later ones read it at 0.1×). Without: the same tokens, all input at the input price (priceFor). The $/M columns re-price the same token counts at each model\'s prices.',
+    'Tokens and the cached/uncached $ are the generation call\'s. With caching: as billed (the first call of each integration writes the prefix at 1.25× input, later ones read it at 0.1×). Without: the same tokens, all input at the input price (priceFor). Calls per decision and "mean $ grounding calls": the divergence canary\'s second sample and the fresh-context evaluator where the policy asked for them (high-stakes decisions). The $/M columns re-price the generation at each model\'s prices and add the grounding calls.',
     `Token counts are the local reference model's estimate (bytes per token), not Anthropic's tokenizer, and its answers are shorter than a real model's reasoning; treat output tokens as a floor.`,
     ...(tooShort.length > 0
       ? [`The cached static prefix is at most ${prefix} tokens (by the reference model's count). The API caches only prefixes of at least ${tooShort.map((m) => `${MIN_CACHEABLE_TOKENS[m]} tokens on ${m}`).join(' and ')}, and bills shorter ones as ordinary input without an error; the reference model does not apply that minimum, so on ${tooShort.join(' and ')} the real saving is zero until the prefix grows past it.`]
