@@ -8,24 +8,12 @@ import type { ReviewItem } from '../../lambdas/core/stage-runner.js';
 import { verifyStage } from '../../lambdas/core/stages/verify.js';
 import { summariseDecision } from '../../lambdas/core/trace.js';
 import { supportTriage } from '../../lambdas/integrations/support-triage/index.js';
+import { GROUNDED_DECISION, TICKET_DOCS } from '../support/triage-decision.js';
 
 const def = supportTriage;
 const now = new Date('2026-11-25T12:00:00Z');
-const docs = [
-  { id: 'ticket.subject', title: 'Subject', text: 'Charged twice for my subscription', origin: 'zendesk:ticket/1' },
-  { id: 'ticket.description', title: 'Description', text: 'My card was charged twice this month. Please refund one charge.', origin: 'zendesk:ticket/1' },
-];
-/** A grounded decision in the order the model writes it: reasoning, quotes with ids, claims citing them, then the fields. */
-const good = {
-  reasoning: 'duplicate charge',
-  evidence: [{ id: 'q1', quote: 'My card was charged twice this month.', source: 'ticket.description' }],
-  claims: [
-    { field: 'category', statement: 'The card was charged twice this month.', quote_ids: ['q1'] },
-    { field: 'priority', statement: 'A duplicate charge needs a refund.', quote_ids: ['q1'] },
-  ],
-  outcome: 'triaged', summary: 'Customer charged twice', category: 'billing', priority: 'high',
-  escalation_reason: null, confidence: 0.9, missing_information: [],
-};
+const docs = TICKET_DOCS;
+const good = GROUNDED_DECISION;
 
 /** A decision's first record and a review item parked on it, as the stage runner leaves them. */
 function parked(code: string, stage: 'infer' | 'verify', over: Partial<Envelope> = {}, data: Record<string, unknown> = {}): { item: ReviewItem; records: AuditRecord[] } {

@@ -11,24 +11,12 @@ import { validateStage } from '../../lambdas/core/stages/validate.js';
 import { checkDecision, verifyStage } from '../../lambdas/core/stages/verify.js';
 import { supportTriage } from '../../lambdas/integrations/support-triage/index.js';
 import { loadFixtures } from '../../lib/local/fixtures.js';
+import { GROUNDED_DECISION, TICKET_DOCS } from '../support/triage-decision.js';
 
 const def = supportTriage;
 const now = () => new Date('2026-11-25T12:00:00Z');
-const docs = [
-  { id: 'ticket.subject', title: 'Subject', text: 'Charged twice for my subscription', origin: 'zendesk:ticket/1' },
-  { id: 'ticket.description', title: 'Description', text: 'My card was charged twice this month. Please refund one charge.', origin: 'zendesk:ticket/1' },
-];
-/** A grounded decision in the order the model writes it: reasoning, quotes with ids, claims citing them, then the fields. */
-const good = {
-  reasoning: 'duplicate charge',
-  evidence: [{ id: 'q1', quote: 'My card was charged twice this month.', source: 'ticket.description' }],
-  claims: [
-    { field: 'category', statement: 'The card was charged twice this month.', quote_ids: ['q1'] },
-    { field: 'priority', statement: 'A duplicate charge needs a refund.', quote_ids: ['q1'] },
-  ],
-  outcome: 'triaged', summary: 'Customer charged twice', category: 'billing', priority: 'high',
-  escalation_reason: null, confidence: 0.9, missing_information: [],
-};
+const docs = TICKET_DOCS;
+const good = GROUNDED_DECISION;
 const cleanBody = loadFixtures(def).find((f) => f.name === 'clean-billing-duplicate-charge')!.body;
 const envelope = (over: Partial<Envelope> = {}): Envelope => ({
   v: 1, decisionId: 'dec_test', integration: def.name, tenant: 't1', vendorEventId: 'e1', receivedAt: now().toISOString(), stage: 'validate',
