@@ -10,6 +10,7 @@
  */
 import { splitSentences, type Sentence } from './cues.js';
 import type { SourceDocument } from './request.js';
+import { normaliseForQuote } from '../../../lambdas/core/grounding/quote-exists.js';
 
 /** Share of a claim's content words one sentence must hold for rule 2. */
 export const SUPPORT_THRESHOLD = 0.7;
@@ -17,25 +18,11 @@ export const SUPPORT_THRESHOLD = 0.7;
 /** Title of the document that carries the claims to judge (docs/grounding.md). */
 export const CLAIMS_DOCUMENT_TITLE = 'claims';
 
-const SINGLE_QUOTES = /[\u2018\u2019\u201A\u201B\u2032\u02BC\u0060\u00B4]/g;
-const DOUBLE_QUOTES = /[\u201C\u201D\u201E\u201F\u2033\u00AB\u00BB]/g;
-const DASHES = /[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uFE58\uFE63\uFF0D]/g;
-
 /**
- * Folds what carries no meaning when copying text: Unicode NFC, curly quotes to straight ones,
- * dashes to `-`, the ellipsis character to `...`, whitespace runs to one space, trimmed.
- * Case-sensitive on purpose.
+ * Folds what carries no meaning when copying text (NFC, curly quotes, dashes, ellipsis,
+ * whitespace): the very rule Seamwork's verbatim check applies, so the judge and the check agree.
  */
-export function normaliseText(text: string): string {
-  return text
-    .normalize('NFC')
-    .replace(SINGLE_QUOTES, "'")
-    .replace(DOUBLE_QUOTES, '"')
-    .replace(DASHES, '-')
-    .replace(/\u2026/g, '...')
-    .replace(/\s+/g, ' ')
-    .trim();
-}
+export const normaliseText = normaliseForQuote;
 
 /** Distinct content words: runs of letters/digits of length four or more, lower case. */
 export function contentWords(text: string): Set<string> {
