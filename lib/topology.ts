@@ -57,7 +57,7 @@ export const INGEST = {
   memoryMb: 256,
   maxBodyBytes: 256 * 1024,
   sendsTo: ['validate'] as QueueStage[],
-  tables: ['dedupe', 'vault'] as TableName[],
+  tables: ['dedupe', 'vault', 'idempotency'] as TableName[],
 } as const;
 
 /** The scheduled sweeper: gives back cost reservations of invocations that died before reconciling. */
@@ -73,18 +73,18 @@ export const SWEEPER = {
 export const STAGE_SPECS: Record<QueueStage, StageSpec> = {
   validate: {
     stage: 'validate', entry: 'lambdas/handlers/validate.ts', visibilityTimeoutSeconds: 120, maxReceiveCount: 3,
-    timeoutSeconds: 20, batchSize: 10, memoryMb: 512, sendsTo: ['infer', QUARANTINE_QUEUE], tables: ['vault', 'drift'],
+    timeoutSeconds: 20, batchSize: 10, memoryMb: 512, sendsTo: ['infer', QUARANTINE_QUEUE], tables: ['vault', 'drift', 'idempotency'],
     readsFlags: false, callsModel: false, callsConnectors: false,
   },
   infer: {
     // One message per invocation: the model call's worst case (retries included) must fit the timeout.
     stage: 'infer', entry: 'lambdas/handlers/infer.ts', visibilityTimeoutSeconds: 1440, maxReceiveCount: 4,
-    timeoutSeconds: 240, batchSize: 1, memoryMb: 512, sendsTo: ['verify', 'infer', REVIEW_QUEUE], tables: ['ledger'],
+    timeoutSeconds: 240, batchSize: 1, memoryMb: 512, sendsTo: ['verify', 'infer', REVIEW_QUEUE], tables: ['ledger', 'idempotency'],
     readsFlags: true, callsModel: true, callsConnectors: false,
   },
   verify: {
     stage: 'verify', entry: 'lambdas/handlers/verify.ts', visibilityTimeoutSeconds: 120, maxReceiveCount: 3,
-    timeoutSeconds: 20, batchSize: 10, memoryMb: 512, sendsTo: ['act', REVIEW_QUEUE], tables: ['ledger'],
+    timeoutSeconds: 20, batchSize: 10, memoryMb: 512, sendsTo: ['act', REVIEW_QUEUE], tables: ['ledger', 'idempotency'],
     readsFlags: false, callsModel: false, callsConnectors: false,
   },
   act: {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ENV, PARKING_QUEUES, QUEUE_STAGES } from '../core/config-keys.js';
 import { DEFAULT_CAPS, type CapsConfig } from '../core/caps.js';
 import { ConfigurationError } from '../core/errors.js';
+import { parseChaos, type ChaosConfig } from '../core/faults.js';
 
 const optionalUrl = z.string().url().optional();
 
@@ -27,6 +28,8 @@ export interface RuntimeConfig {
   /** Deliveries before redrive, per queue stage (default 3). */
   maxReceiveCount: Record<string, number>;
   metricsFile?: string;
+  /** Fault injection (chaos tests only). */
+  chaos?: ChaosConfig;
 }
 
 let cached: RuntimeConfig | undefined;
@@ -99,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
       }),
     ),
     metricsFile: e[ENV.METRICS_FILE],
+    ...(env[ENV.CHAOS] ? { chaos: parseChaos(env[ENV.CHAOS]!) } : {}),
   };
   if (env === process.env) cached = config;
   return config;

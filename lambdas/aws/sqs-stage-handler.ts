@@ -3,7 +3,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { QueueStage } from '../core/config-keys.js';
 import type { Envelope } from '../core/envelope.js';
 import type { MetricsSink } from '../core/ports.js';
-import { runStage } from '../core/stage-runner.js';
+import { runStage, SimulatedCrash, type StepMemo } from '../core/stage-runner.js';
 import type { StageOutcome } from '../core/stages/types.js';
 import { PowertoolsMetricsSink } from './metrics.js';
 import { readMessageBody } from './sqs-queues.js';
@@ -14,7 +14,7 @@ import { Wiring } from './wiring.js';
  * run through the stage runner; retryable failures become batch item failures (SQS redelivers,
  * then redrives to the DLQ); everything else is done. Logs carry ids and codes, never payloads.
  */
-export function makeStageHandler(stage: QueueStage, build: (w: Wiring, metrics: MetricsSink) => (e: Envelope) => Promise<StageOutcome>) {
+export function makeStageHandler(stage: QueueStage, build: (w: Wiring, metrics: MetricsSink) => (e: Envelope, memo: StepMemo) => Promise<StageOutcome>) {
   let wiring: Wiring | undefined;
   let sink: PowertoolsMetricsSink | undefined;
   const logger = new Logger({ serviceName: 'seamwork', persistentKeys: { stage } });
@@ -37,18 +37,26 @@ export function makeStageHandler(stage: QueueStage, build: (w: Wiring, metrics: 
         continue;
       }
       try {
+        const remaining = wiring.remainingMs();
         const res = await runStage(stage, envelope, { attempt, maxReceiveCount: wiring.config.maxReceiveCount[stage] }, fn, {
           audit: wiring.audit, queues: wiring.queues, metrics: sink, now: () => new Date(),
+          // The lease ends with the invocation: past it, this delivery is dead for sure.
+          ledger: wiring.stageLedger, ...(remaining !== undefined ? { leaseSeconds: Math.max(1, Math.ceil(remaining / 1000)) } : {}), faults: wiring.faults,
         });
         if (res.status === 'retry') {
-          logger.warn('stage failed, will retry', { decisionId: envelope.decisionId, code: res.error.code, message: res.error.message, attempt });
+          // `message` is a key Powertools' logger reserves (and drops): the error goes under its own keys.
+          logger.warn('stage failed, will retry', { decisionId: envelope.decisionId, code: res.error.code, reason: res.error.message, attempt });
           failures.push({ itemIdentifier: record.messageId });
+        } else if (res.duplicate) {
+          logger.info('stage already done for this decision: redelivery ignored', { decisionId: envelope.decisionId, integration: envelope.integration, outcome: res.outcome ?? null });
         } else if (res.outcome) {
           logger.info('decision outcome', { decisionId: envelope.decisionId, integration: envelope.integration, outcome: res.outcome });
         }
       } catch (err) {
+        // A simulated crash kills the whole invocation, as a real one would.
+        if (err instanceof SimulatedCrash) throw err;
         // The runner could not even record the failure (audit or queue down): redeliver.
-        logger.error('stage runner failed', { decisionId: envelope.decisionId, error: (err as Error).message });
+        logger.error('stage runner failed', { decisionId: envelope.decisionId, reason: (err as Error).message });
         failures.push({ itemIdentifier: record.messageId });
       }
     }

@@ -7,7 +7,10 @@ import { getIntegration } from '../integrations/index.js';
 import { AnthropicModel } from '../model/anthropic.js';
 import { AppConfigFlagSource } from './appconfig-flags.js';
 import { DynamoBreakerStore, DynamoCostLedger, DynamoTenantCapsStore, DynamoTokenPacer, DynamoDedupeStore, DynamoDriftStore, DynamoTokenVault } from './dynamo-stores.js';
-import { IdempotentActionExecutor } from './idempotent-executor.js';
+import { dynamoActionExecutor } from './idempotent-executor.js';
+import { DynamoStageLedger } from './dynamo-ledgers.js';
+import { seededFaults } from '../core/faults.js';
+import type { FaultInjector } from '../core/stage-runner.js';
 import { S3AuditStore } from './s3-audit-store.js';
 import { loadConfig, required, type RuntimeConfig } from './runtime-config.js';
 import { loadSecrets, webhookSecrets } from './secrets.js';
@@ -75,22 +78,32 @@ export class Wiring {
   /** Called at the start of each invocation with Lambda's context. */
   registerContext(context: Context | undefined): void {
     this.context = context;
-    if (context && this.cache.has('executor')) (this.cache.get('executor') as IdempotentActionExecutor).registerLambdaContext(context);
+  }
+
+  /** What is left of this invocation, when Lambda said (leases never outlive it). */
+  remainingMs = (): number | undefined => this.context?.getRemainingTimeInMillis();
+
+  /** Exactly-once per (decision, stage): on the idempotency table. */
+  get stageLedger() {
+    return this.once('stageLedger', () => new DynamoStageLedger(required(this.config.tables.idempotency, ENV.TABLE_IDEMPOTENCY)));
+  }
+
+  /** Fault injection, only where SEAMWORK_CHAOS is set (chaos tests). */
+  get faults(): FaultInjector | undefined {
+    return this.once('faults', () => (this.config.chaos ? seededFaults(this.config.chaos) : undefined));
   }
 
   get executor() {
-    return this.once('executor', () => {
-      const executor = new IdempotentActionExecutor(required(this.config.tables.idempotency, ENV.TABLE_IDEMPOTENCY), async () => {
-          const secrets = await loadSecrets({ arn: this.config.secretsArn, file: this.config.secretsFile });
-          return {
-            zendeskBaseUrl: this.config.zendeskBaseUrl, slackBaseUrl: this.config.slackBaseUrl,
-            githubApiUrl: this.config.githubApiUrl, shopifyShopUrl: this.config.shopifyShopUrl,
-            zendesk: secrets.zendesk, slack: secrets.slack, github: secrets.github, shopify: secrets.shopify,
-          };
-        });
-      if (this.context) executor.registerLambdaContext(this.context);
-      return executor;
-    });
+    return this.once('executor', () =>
+      dynamoActionExecutor(required(this.config.tables.idempotency, ENV.TABLE_IDEMPOTENCY), async () => {
+        const secrets = await loadSecrets({ arn: this.config.secretsArn, file: this.config.secretsFile });
+        return {
+          zendeskBaseUrl: this.config.zendeskBaseUrl, slackBaseUrl: this.config.slackBaseUrl,
+          githubApiUrl: this.config.githubApiUrl, shopifyShopUrl: this.config.shopifyShopUrl,
+          zendesk: secrets.zendesk, slack: secrets.slack, github: secrets.github, shopify: secrets.shopify,
+        };
+      }, { remainingMs: this.remainingMs, faults: this.faults }),
+    );
   }
 
   /** Signing secrets of one webhook source. */

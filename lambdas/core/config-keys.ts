@@ -13,6 +13,12 @@ export const ENV = {
   TABLE_VAULT: 'SEAMWORK_TABLE_VAULT',
   TABLE_DRIFT: 'SEAMWORK_TABLE_DRIFT',
   AUDIT_BUCKET: 'SEAMWORK_AUDIT_BUCKET',
+  /**
+   * Fault injection for chaos tests only (never set by the CDK stack): JSON
+   * `{ "seed": n, "crash": { "<crash point>": rate } }` — the handler dies at that point for that
+   * share of decisions, once each (lambdas/core/faults.ts).
+   */
+  CHAOS: 'SEAMWORK_CHAOS',
   PAYLOAD_BUCKET: 'SEAMWORK_PAYLOAD_BUCKET',
   /** Full URL of the AppConfig agent's configuration endpoint for the flags profile. */
   FLAGS_URL: 'SEAMWORK_FLAGS_URL',

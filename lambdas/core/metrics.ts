@@ -92,6 +92,12 @@ export const METRICS = {
   ShadowDisagreement: 'ShadowDisagreement',
   /** A message was parked in a stage's dead-letter queue (Count). */
   DlqRouted: 'DlqRouted',
+  /** A delivery found its stage already committed and did no work again (Count). */
+  StageRedelivered: 'StageRedelivered',
+  /** A stage attempt reused a step an earlier attempt completed (a billed model call) (Count). */
+  StepReplayed: 'StepReplayed',
+  /** An action whose earlier outcome was unknown was found committed at the vendor, and not sent again (Count). */
+  ActionReconciled: 'ActionReconciled',
   /** An event took the AI path (Count). */
   PathAi: 'PathAi',
   /** An event took the baseline path, by flag or rollout (Count). */
@@ -152,6 +158,9 @@ export const METRIC_UNITS: Record<MetricName, MetricUnitName> = {
   ShadowRecorded: 'Count',
   ShadowDisagreement: 'Count',
   DlqRouted: 'Count',
+  StageRedelivered: 'Count',
+  StepReplayed: 'Count',
+  ActionReconciled: 'Count',
   PathAi: 'Count',
   PathBaseline: 'Count',
   PathShadow: 'Count',

@@ -10,8 +10,11 @@ import type { BuiltPrompt } from './prompt.js';
 
 /** Layer 6: append-only, write-once audit log. */
 export interface AuditStore {
-  /** Writes one sealed record; fails with AuditIntegrityError if the key already exists. */
-  append(record: AuditRecord): Promise<void>;
+  /**
+   * Writes one sealed record. Appending the very same record again succeeds (and may say
+   * `'exists'`); a different record at an existing key fails with AuditIntegrityError.
+   */
+  append(record: AuditRecord): Promise<void | 'exists'>;
   /** Every record of one decision, in key order. */
   listDecision(integration: string, decisionId: string): Promise<AuditRecord[]>;
 }
@@ -118,6 +121,11 @@ export interface ModelResult {
   model: string;
   requestId?: string;
   usage: { input_tokens: number; output_tokens: number; cache_creation_input_tokens?: number | null; cache_read_input_tokens?: number | null };
+  /**
+   * The answer of a call an earlier attempt of the same stage made and paid for (kept in the
+   * stage ledger), not a new call: reconciled at $0 so the ledger counts it once.
+   */
+  replayed?: boolean;
 }
 
 /** Layer 3: the model, behind one tiny interface (`anthropic:<model>`). */
@@ -143,7 +151,12 @@ export interface TokenVault {
 /** What executing one action did. */
 export interface ActionResult {
   action: string;
-  status: 'executed' | 'duplicate' | 'recorded';
+  /**
+   * `executed`: sent now; `duplicate`: an earlier attempt's result, from the action ledger;
+   * `reconciled`: an earlier attempt's outcome was unknown and the vendor shows it committed;
+   * `recorded`: a dry run or shadow action, never sent.
+   */
+  status: 'executed' | 'duplicate' | 'reconciled' | 'recorded';
   /** Connector response summary (status code, ids), never credentials. */
   response?: Record<string, unknown>;
 }
@@ -183,4 +196,82 @@ export interface DriftStore {
 /** Layer 7: metrics, from the fixed vocabulary in metrics.ts. */
 export interface MetricsSink {
   add(name: string, value?: number, unit?: 'Count' | 'Milliseconds' | 'Percent' | 'None'): void;
+}
+
+/** A message a stage hands on once it has committed: queue, body, delay. */
+export interface StageSend {
+  queue: string;
+  body: unknown;
+  delaySeconds?: number;
+}
+
+/**
+ * What a stage committed for one (decision, stage, chain position): the audit records it writes
+ * and the messages it hands on. Stored before either is applied, so a redelivery after a crash
+ * applies exactly this again (same records, same messages) instead of running the stage twice.
+ */
+export interface StageCommit {
+  records: AuditRecord[];
+  sends: StageSend[];
+  /** What the runner told the event source: the outcome it reached, if final. */
+  outcome?: string;
+  /** Metrics the outcome emits once applied (records emit their own). */
+  metrics?: string[];
+}
+
+/** What claiming a stage found. */
+export type StageClaim =
+  /** This delivery runs the stage; `memo` holds the steps an earlier attempt already completed. */
+  | { kind: 'claimed'; token: string; memo: Record<string, unknown> }
+  /** The stage already committed; `handedOn` says whether its records and messages were all applied. */
+  | { kind: 'completed'; commit: StageCommit; handedOn: boolean }
+  /** Another delivery holds the stage until `leaseUntil` (epoch ms). */
+  | { kind: 'busy'; leaseUntil: number };
+
+/**
+ * Layer 5/6 exactly-once per (decision, stage): a lease while a delivery runs a stage, the steps
+ * with side effects it completed (a billed model call), and the commit it reached. The key names
+ * the decision, the stage and the chain position, so a requeue or a redrive (a new position) runs
+ * again while a redelivery of the same message does not.
+ */
+export interface StageLedger {
+  /** Claims the stage for `leaseSeconds`, or reports who has it or what it committed. */
+  claim(key: string, opts: { leaseSeconds: number; now: Date }): Promise<StageClaim>;
+  /** Stores the result of one step with a side effect under the caller's lease. */
+  remember(key: string, token: string, step: string, value: unknown): Promise<void>;
+  /** Stores the commit if the caller still holds the lease; false when it lost it. */
+  complete(key: string, token: string, commit: StageCommit): Promise<boolean>;
+  /** Gives the lease back after a recorded retryable failure: the next delivery runs (memo kept). */
+  release(key: string, token: string): Promise<void>;
+  /** Marks the commit fully applied. */
+  markHandedOn(key: string): Promise<void>;
+}
+
+/** What the action ledger knows of one action of one decision. */
+export type ActionState =
+  | { state: 'none' }
+  /** An attempt started sending at `firstAt` (the first of `attempts`); whether the vendor committed it is unknown. */
+  | { state: 'sending'; firstAt: string; attempts: number; leaseUntil: number }
+  | { state: 'done'; at: string; response: Record<string, unknown>; via: 'executed' | 'reconciled' };
+
+/** What taking an action for sending found. */
+export type ActionTake =
+  /** This attempt may send; `unknown` when an earlier attempt's outcome is unknown (reconcile first). */
+  | { ok: true; token: string; unknown: false }
+  | { ok: true; token: string; unknown: true; firstAt: string }
+  | { ok: false; state: ActionState };
+
+/**
+ * Layer 5: each action's progress between attempts, for exactly-once at the vendor. An attempt
+ * takes the action with a lease before sending; the lease lapses with the call's worst case (or
+ * is given back on a failed call), after which the next attempt must reconcile with the vendor
+ * before it may send again.
+ */
+export interface ActionLedger {
+  get(key: string): Promise<ActionState>;
+  /** Takes the action if nobody has, or if the last attempt's lease lapsed or was given back. */
+  take(key: string, opts: { leaseMs: number; now: Date }): Promise<ActionTake>;
+  /** Gives the lease back after a failed call: the outcome stays unknown until reconciled. */
+  release(key: string, token: string): Promise<void>;
+  done(key: string, response: Record<string, unknown>, via: 'executed' | 'reconciled', now: Date): Promise<void>;
 }

@@ -76,6 +76,7 @@ export function metricsOf(record: AuditRecord): Array<[MetricName, number]> {
       const results = (d.results ?? []) as Array<{ status: string }>;
       add(METRICS.ActionExecuted, results.filter((r) => r.status === 'executed').length);
       add(METRICS.ActionDuplicateSuppressed, results.filter((r) => r.status === 'duplicate').length);
+      add(METRICS.ActionReconciled, results.filter((r) => r.status === 'reconciled').length);
       add(METRICS.ShadowRecorded, (d.shadow ?? []).length);
       break;
     }

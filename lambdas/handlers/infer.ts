@@ -4,8 +4,9 @@ import { inferStage } from '../core/stages/infer.js';
 import { RESERVATION_TTL_SECONDS } from '../core/time-budgets.js';
 
 /** Layers 2 and 3 Lambda: path, prompt, cost caps, the model call. */
-export const handler = makeStageHandler('infer', (w, metrics) => (envelope) =>
+export const handler = makeStageHandler('infer', (w, metrics) => (envelope, memo) =>
   inferStage(envelope, {
+    memo,
     integration: w.integration,
     flags: w.flags,
     ledger: w.ledger,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { restoreParams } from '../../lambdas/aws/idempotent-executor.js';
+import { restoreParams } from '../../lambdas/core/exactly-once.js';
 import type { ActionRequest } from '../../lambdas/core/integration.js';
 import { triageActions } from '../../lambdas/integrations/support-triage/actions.js';
 

@@ -15,7 +15,9 @@ import type { CostLedger, FlagSource, MetricsSink, ModelPort, ModelResult, Token
 import { buildPrompt, type BuiltPrompt } from '../prompt.js';
 import { choosePath } from '../routing.js';
 import { estimateTokens } from '../tokens.js';
+import type { StepMemo } from '../stage-runner.js';
 import type { IntegrationLookup, StageOutcome } from './types.js';
+import { memoModel } from './model-memo.js';
 
 /** Dependencies of the infer stage. */
 export interface InferDeps {
@@ -37,6 +39,11 @@ export interface InferDeps {
   reservationTtlSeconds?: number;
   /** Tokens-per-minute budgets, for integrations that declare `model.tokensPerMinute`. */
   pacer?: TokenPacer;
+  /**
+   * Steps done once per (decision, stage): each model call's result is kept, so a redelivery after
+   * a crash reuses the billed answer instead of calling (and paying) again. @default none
+   */
+  memo?: StepMemo;
   /** The integration's circuit breaker; absent → always closed. */
   breaker?: { store: BreakerStore; policy: BreakerPolicy; metrics?: MetricsSink };
 }
@@ -48,7 +55,8 @@ const usd = (micro: number): string => String(Number((micro / 1e6).toFixed(6)));
  * Layers 2 and 3: choose the path from flags, build the prompt deterministically, pre-flight
  * the worst-case cost, reserve it atomically, call the model, reconcile the actual cost.
  */
-export async function inferStage(envelope: Envelope, deps: InferDeps): Promise<StageOutcome> {
+export async function inferStage(envelope: Envelope, inDeps: InferDeps): Promise<StageOutcome> {
+  const deps = inDeps.memo ? { ...inDeps, model: memoModel(inDeps.model, inDeps.memo) } : inDeps;
   const def = deps.integration(envelope.integration);
   // Step 9: only documents from trusted origins go on — into the prompt, the baseline and verify.
   const { documents, lineage } = admitSources(envelope.documents ?? [], def.grounding.trustedOrigins);
@@ -175,7 +183,8 @@ async function aiPath(
   const costUsd = actualCostUsd(def.model.id, result.usage);
   // The call is made and billed: never let a failed reconcile send the message round for a
   // second call. The reservation stays marked invoked, so the sweeper keeps its worst case.
-  const reconcileProblem = await deps.ledger.reconcile(reserved.reservation, toMicroUsd(costUsd)).then(() => undefined, (err: unknown) => (err as Error).message);
+  // A replayed answer was billed and reconciled by the attempt that made the call: nothing new is spent.
+  const reconcileProblem = await deps.ledger.reconcile(reserved.reservation, result.replayed ? 0 : toMicroUsd(costUsd)).then(() => undefined, (err: unknown) => (err as Error).message);
   const usage: UsageRecord = usageRecord(result, def.model.id, costUsd, worstUsd);
 
   const aiDecision = (result.toolInput ?? { __unparsed: result.text ?? null }) as Record<string, unknown>;
@@ -306,7 +315,7 @@ async function groundingCalls(
     let problem: string | undefined;
     try {
       costUsd = actualCostUsd(modelId, result.usage);
-      await deps.ledger.reconcile(reserved.reservation, toMicroUsd(costUsd));
+      await deps.ledger.reconcile(reserved.reservation, result.replayed ? 0 : toMicroUsd(costUsd));
     } catch (err) {
       // Billed but not reconciled: the reservation stays marked invoked, so the sweeper keeps its worst case.
       problem = (err as Error).message;

@@ -4,7 +4,8 @@ import type { Envelope } from '../envelope.js';
 import { SignatureInvalid } from '../errors.js';
 import type { IntegrationDefinition } from '../integration.js';
 import { METRICS } from '../metrics.js';
-import type { AuditStore, DedupeStore, MetricsSink, QueueSender, TokenVault } from '../ports.js';
+import type { AuditStore, DedupeStore, MetricsSink, QueueSender, StageCommit, StageLedger, TokenVault } from '../ports.js';
+import { SimulatedCrash, stageKey, type FaultInjector } from '../stage-runner.js';
 import { sealBody } from '../sealed-body.js';
 import { SIGNATURE_SCHEMES, verifySignature } from '../signature/index.js';
 
@@ -45,15 +46,37 @@ export interface IngestDeps {
   toleranceSeconds: number;
   defaultTenant: string;
   dedupeTtlSeconds: number;
+  /**
+   * Decision ids for tests; by default a decision's id is derived from the integration and the
+   * vendor's event id ({@link decisionIdFor}), so a vendor's retry can never become a second decision.
+   */
   newDecisionId?: () => string;
+  /**
+   * Exactly-once acceptance: what the first delivery committed (its audit record and queue
+   * message) is applied again by a retry after a crash, instead of a second acceptance.
+   * @default none — each delivery that claims the event accepts it
+   */
+  ledger?: StageLedger;
+  /** How long a delivery holds the acceptance of an event. @default DEDUPE_LEASE_SECONDS */
+  leaseSeconds?: number;
+  faults?: FaultInjector;
 }
 
 /** Headers that must never be stored: credentials, and the sender's address (PII), not evidence. */
 const SECRET_HEADERS = new Set(['authorization', 'cookie', 'x-api-key', 'proxy-authorization', 'x-forwarded-for', 'x-real-ip', 'forwarded', 'true-client-ip', 'cf-connecting-ip']);
 
-/** A time-sortable, unguessable decision id: `dec_<ms base36><48 random bits hex>`. */
+/** A time-sortable, unguessable decision id: `dec_<ms base36><48 random bits hex>` (backfill, tests). */
 export function newDecisionId(now = Date.now()): string {
   return `dec_${now.toString(36)}${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * The decision id of a vendor event: `dec_` and 96 bits of SHA-256 over the integration and the
+ * vendor's event identity. Every delivery of one event — a retry after a timeout, after a crash
+ * anywhere in ingest — names the same decision, so it can never start a second one.
+ */
+export function decisionIdFor(integration: string, eventId: string): string {
+  return `dec_${createHash('sha256').update(`${integration}\u0000${eventId}`, 'utf8').digest('hex').slice(0, 24)}`;
 }
 
 const reject = (status: number, code: string, reason: string): WebhookResponse => ({ status, body: { status: 'rejected', code, reason } });
@@ -175,7 +198,7 @@ export async function ingestWebhook(req: WebhookRequest, deps: IngestDeps): Prom
   }
 
   const now = deps.now();
-  const decisionId = (deps.newDecisionId ?? newDecisionId)();
+  const decisionId = deps.newDecisionId ? deps.newDecisionId() : decisionIdFor(def.name, eventId);
   // Schemes that sign no timestamp (GitHub, Shopify) have no replay window, and their delivery-id
   // headers are not signed: a captured delivery re-sent with a fresh id header would pass both the
   // signature and an id-only dedupe. So their dedupe also claims the SHA-256 of the signed bytes
@@ -195,7 +218,9 @@ export async function ingestWebhook(req: WebhookRequest, deps: IngestDeps): Prom
       await releaseAll();
       throw err;
     }
-    if (claim.claimed) {
+    // A pending claim of this very decision is an earlier delivery of this event that died or is
+    // still running: the stage ledger below decides which (with deterministic ids, never a second decision).
+    if (claim.claimed || (claim.state === 'pending' && claim.decisionId === decisionId && deps.ledger)) {
       claimed.push(key);
       continue;
     }
@@ -212,6 +237,8 @@ export async function ingestWebhook(req: WebhookRequest, deps: IngestDeps): Prom
   try {
     response = await accept(def, parsed, text, eventId, decisionId, now, req, deps);
   } catch (err) {
+    // A dead process releases nothing: its claims stay pending until a retry takes them over.
+    if (err instanceof SimulatedCrash) throw err;
     // Not accepted after all: give the claims back (best effort: an unreleased claim lapses with
     // its lease) so the vendor's retry is processed, not deduped; the original error is what matters.
     await releaseAll();
@@ -232,6 +259,35 @@ export const DEDUPE_LEASE_SECONDS = 120;
 async function accept(
   def: IntegrationDefinition, parsed: object, text: string, eventId: string, decisionId: string, now: Date, req: WebhookRequest, deps: IngestDeps,
 ): Promise<WebhookResponse> {
+  const key = stageKey('ingest', { integration: def.name, decisionId, auditHead: { seq: -1, hash: 'genesis' } });
+  const claim = deps.ledger ? await deps.ledger.claim(key, { leaseSeconds: deps.leaseSeconds ?? DEDUPE_LEASE_SECONDS, now }) : undefined;
+  if (claim?.kind === 'busy') {
+    return { status: 503, body: { status: 'retry', code: 'DELIVERY_IN_PROGRESS', reason: `Another delivery of event ${eventId} is being accepted right now; retry shortly.` } };
+  }
+  let commit: StageCommit;
+  if (claim?.kind === 'completed') {
+    // An earlier delivery accepted it and died before it finished: finish its work, not a new one.
+    deps.metrics.add(METRICS.StageRedelivered);
+    commit = claim.commit;
+    if (claim.handedOn) return { status: 202, body: { status: 'accepted', decisionId } };
+  } else {
+    commit = await acceptance(def, parsed, text, eventId, decisionId, now, req, deps);
+    if (deps.ledger && claim?.kind === 'claimed' && !(await deps.ledger.complete(key, claim.token, commit))) {
+      return { status: 503, body: { status: 'retry', code: 'DELIVERY_IN_PROGRESS', reason: `Another delivery of event ${eventId} took over its acceptance; retry shortly.` } };
+    }
+  }
+  for (const record of commit.records) await deps.audit.append(record);
+  for (const send of commit.sends) await deps.queues.send(send.queue, send.body);
+  deps.faults?.crash('after-ingest-send', decisionId);
+  await deps.ledger?.markHandedOn(key);
+  if (claim?.kind !== 'completed') deps.metrics.add(METRICS.WebhookAccepted);
+  return { status: 202, body: { status: 'accepted', decisionId } };
+}
+
+/** The acceptance of one event, decided before any of it is written: the sealed body's key, the first record, the message. */
+async function acceptance(
+  def: IntegrationDefinition, parsed: object, text: string, eventId: string, decisionId: string, now: Date, req: WebhookRequest, deps: IngestDeps,
+): Promise<StageCommit> {
   const tenant = def.source.tenant(parsed, req.headers) ?? deps.defaultTenant;
   const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !SECRET_HEADERS.has(k)));
   const { sealed, key } = sealBody(req.body);
@@ -244,13 +300,10 @@ async function accept(
     },
     null,
   );
-  await deps.audit.append(record);
   const envelope: Envelope = {
     v: 1, decisionId, integration: def.name, tenant, vendorEventId: eventId, receivedAt: now.toISOString(), stage: 'validate',
     // The decoded text (a byte order mark already dropped), which is what was parsed above.
     auditHead: headOf(record), raw: { body: text, headers },
   };
-  await deps.queues.send('validate', envelope);
-  deps.metrics.add(METRICS.WebhookAccepted);
-  return { status: 202, body: { status: 'accepted', decisionId } };
+  return { records: [record], sends: [{ queue: 'validate', body: envelope }] };
 }

@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { SeamworkError } from '../core/errors.js';
+import type { ActionLedger, ActionState, ActionTake, StageClaim, StageCommit, StageLedger } from '../core/ports.js';
+import { RETENTION_SECONDS } from '../core/time-budgets.js';
+import { dynamoClient } from './clients.js';
+
+/**
+ * The stage and action ledgers on the idempotency table. Keys carry an explicit, versioned prefix
+ * (`seamwork/v1/…`), never a function name, so replacing a function (a deploy) keeps every key:
+ * a redrive after a deploy finds the same records and runs nothing twice. Items live as long as a
+ * message can (4 days queued + 14 in a DLQ); expiry is compared in code, TTL only cleans up.
+ */
+
+const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
+const isConditionFailure = (err: unknown) => err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException';
+const storeError = (what: string, err: unknown) => new SeamworkError('STORE_UNAVAILABLE', `${what}: ${(err as Error).message}`, true, { cause: err });
+
+/** DynamoDB items hold 400 KB; a commit (records + messages) is kept gzipped well below that. */
+const MAX_COMMIT_BYTES = 350 * 1024;
+
+const pack = (value: unknown): string => gzipSync(Buffer.from(JSON.stringify(value), 'utf8')).toString('base64');
+const unpack = <T>(text: string): T => JSON.parse(gunzipSync(Buffer.from(text, 'base64')).toString('utf8')) as T;
+
+/** The stage ledger on DynamoDB: conditional writes on one item per (decision, stage, position). */
+export class DynamoStageLedger implements StageLedger {
+  constructor(private readonly table: string) {}
+
+  private pk = (key: string) => `seamwork/v1/stage#${key}`;
+
+  async claim(key: string, opts: { leaseSeconds: number; now: Date }): Promise<StageClaim> {
+    const token = randomUUID();
+    const now = opts.now.getTime();
+    try {
+      const res = await dynamoClient().send(new UpdateCommand({
+        TableName: this.table, Key: { pk: this.pk(key) },
+        UpdateExpression: 'SET #token = :token, leaseUntil = :lease, claims = if_not_exists(claims, :zero) + :one, expiresAt = if_not_exists(expiresAt, :exp)',
+        // Free, or held by a lease that ran out (its holder crashed or timed out); never once committed.
+        ConditionExpression: 'attribute_not_exists(#commit) AND (attribute_not_exists(#token) OR leaseUntil < :now)',
+        ExpressionAttributeNames: { '#token': 'token', '#commit': 'commit' },
+        ExpressionAttributeValues: { ':token': token, ':lease': now + opts.leaseSeconds * 1000, ':now': now, ':zero': 0, ':one': 1, ':exp': epoch(opts.now) + RETENTION_SECONDS },
+        ReturnValues: 'ALL_NEW',
+      }));
+      const memo = (res.Attributes?.memo ?? {}) as Record<string, string>;
+      return { kind: 'claimed', token, memo: Object.fromEntries(Object.entries(memo).map(([k, v]) => [k, unpack(v)])) };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw storeError(`Stage claim of ${key} failed`, err);
+    }
+    const item = await this.get(key);
+    if (item?.commit) return { kind: 'completed', commit: unpack<StageCommit>(String(item.commit)), handedOn: item.handedOn === true };
+    return { kind: 'busy', leaseUntil: Number(item?.leaseUntil ?? now) };
+  }
+
+  async remember(key: string, token: string, step: string, value: unknown): Promise<void> {
+    try {
+      await dynamoClient().send(new UpdateCommand({
+        TableName: this.table, Key: { pk: this.pk(key) },
+        UpdateExpression: 'SET memo = if_not_exists(memo, :empty)', ExpressionAttributeValues: { ':empty': {} },
+      }));
+      await dynamoClient().send(new UpdateCommand({
+        TableName: this.table, Key: { pk: this.pk(key) }, UpdateExpression: 'SET memo.#step = :v', ConditionExpression: '#token = :token',
+        ExpressionAttributeNames: { '#step': step, '#token': 'token' }, ExpressionAttributeValues: { ':v': pack(value), ':token': token },
+      }));
+    } catch (err) {
+      // Losing the lease means another delivery runs the stage: it will not see this step.
+      if (isConditionFailure(err)) return;
+      throw storeError(`Stage memo ${step} of ${key} failed`, err);
+    }
+  }
+
+  async complete(key: string, token: string, commit: StageCommit): Promise<boolean> {
+    const packed = pack(commit);
+    if (packed.length > MAX_COMMIT_BYTES) {
+      throw new SeamworkError('COMMIT_TOO_LARGE', `The stage's commit for ${key} is ${packed.length} bytes packed; the ledger holds at most ${MAX_COMMIT_BYTES}.`, false);
+    }
+    try {
+      await dynamoClient().send(new UpdateCommand({
+        TableName: this.table, Key: { pk: this.pk(key) },
+        UpdateExpression: 'SET #commit = :c, handedOn = :f REMOVE #token, leaseUntil, memo',
+        ConditionExpression: '#token = :token AND attribute_not_exists(#commit)',
+        ExpressionAttributeNames: { '#commit': 'commit', '#token': 'token' }, ExpressionAttributeValues: { ':c': packed, ':f': false, ':token': token },
+      }));
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw storeError(`Stage commit of ${key} failed`, err);
+    }
+  }
+
+  async release(key: string, token: string): Promise<void> {
+    try {
+      await dynamoClient().send(new UpdateCommand({
+        TableName: this.table, Key: { pk: this.pk(key) }, UpdateExpression: 'REMOVE #token, leaseUntil', ConditionExpression: '#token = :token',
+        ExpressionAttributeNames: { '#token': 'token' }, ExpressionAttributeValues: { ':token': token },
+      }));
+    } catch (err) {
+      if (isConditionFailure(err)) return;
+      throw storeError(`Stage release of ${key} failed`, err);
+    }
+  }
+
+  async markHandedOn(key: string): Promise<void> {
+    try {
+      await dynamoClient().send(new UpdateCommand({ TableName: this.table, Key: { pk: this.pk(key) }, UpdateExpression: 'SET handedOn = :t', ExpressionAttributeValues: { ':t': true } }));
+    } catch (err) {
+      throw storeError(`Marking ${key} handed on failed`, err);
+    }
+  }
+
+  private async get(key: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      return (await dynamoClient().send(new GetCommand({ TableName: this.table, Key: { pk: this.pk(key) }, ConsistentRead: true }))).Item;
+    } catch (err) {
+      throw storeError(`Reading stage ${key} failed`, err);
+    }
+  }
+}
+
+/** The action ledger on DynamoDB: one item per (decision, action). */
+export class DynamoActionLedger implements ActionLedger {
+  constructor(private readonly table: string) {}
+
+  private pk = (key: string) => `seamwork/v1/action#${key}`;
+
+  async get(key: string): Promise<ActionState> {
+    let item: Record<string, unknown> | undefined;
+    try {
+      item = (await dynamoClient().send(new GetCommand({ TableName: this.table, Key: { pk: this.pk(key) }, ConsistentRead: true }))).Item;
+    } catch (err) {
+      throw storeError(`Reading action ${key} failed`, err);
+    }
+    if (!item) return { state: 'none' };
+    if (item.state === 'done') return { state: 'done', at: String(item.at), response: unpack(String(item.response)), via: item.via === 'reconciled' ? 'reconciled' : 'executed' };
+    return { state: 'sending', firstAt: String(item.firstAt), attempts: Number(item.attempts ?? 1), leaseUntil: Number(item.leaseUntil ?? 0) };
+  }
+
+  async take(key: string, opts: { leaseMs: number; now: Date }): Promise<ActionTake> {
+    const token = randomUUID();
+    const now = opts.now.getTime();
+    try {
+      const res = await dynamoClient().send(new UpdateCommand({
+        TableName: this.table, Key: { pk: this.pk(key) },
+        UpdateExpression: 'SET #state = :sending, firstAt = if_not_exists(firstAt, :at), attempts = if_not_exists(attempts, :zero) + :one, leaseUntil = :lease, #token = :token, expiresAt = :exp',
+        ConditionExpression: 'attribute_not_exists(#state) OR (#state = :sending AND leaseUntil < :now)',
+        ExpressionAttributeNames: { '#state': 'state', '#token': 'token' },
+        ExpressionAttributeValues: {
+          ':sending': 'sending', ':at': opts.now.toISOString(), ':zero': 0, ':one': 1, ':lease': now + opts.leaseMs, ':token': token, ':now': now, ':exp': epoch(opts.now) + RETENTION_SECONDS,
+        },
+        ReturnValues: 'ALL_NEW',
+      }));
+      const attempts = Number(res.Attributes?.attempts ?? 1);
+      return attempts > 1 ? { ok: true, token, unknown: true, firstAt: String(res.Attributes?.firstAt) } : { ok: true, token, unknown: false };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw storeError(`Taking action ${key} failed`, err);
+      return { ok: false, state: await this.get(key) };
+    }
+  }
+
+  async release(key: string, token: string): Promise<void> {
+    try {
+      await dynamoClient().send(new UpdateCommand({
+        TableName: this.table, Key: { pk: this.pk(key) }, UpdateExpression: 'SET leaseUntil = :zero REMOVE #token', ConditionExpression: '#token = :token',
+        ExpressionAttributeNames: { '#token': 'token' }, ExpressionAttributeValues: { ':zero': 0, ':token': token },
+      }));
+    } catch (err) {
+      if (isConditionFailure(err)) return;
+      throw storeError(`Releasing action ${key} failed`, err);
+    }
+  }
+
+  async done(key: string, response: Record<string, unknown>, via: 'executed' | 'reconciled', now: Date): Promise<void> {
+    try {
+      await dynamoClient().send(new PutCommand({
+        TableName: this.table, Item: { pk: this.pk(key), state: 'done', at: now.toISOString(), response: pack(response), via, expiresAt: epoch(now) + RETENTION_SECONDS },
+      }));
+    } catch (err) {
+      throw storeError(`Recording action ${key} as done failed`, err);
+    }
+  }
+}
