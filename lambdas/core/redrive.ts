@@ -17,10 +17,122 @@ import { RETENTION_SECONDS } from './time-budgets.js';
  * leaves the rest parked with the new reason. Events parked later (a connector outage at act)
  * go back to the stage that parked them; every stage after validate is idempotent.
  * A redrive is recorded in the decision's audit chain before the envelope is sent.
+ *
+ * Not every DLQ message is one Seamwork parked: SQS moves a message by itself when its last
+ * delivery crashed or timed out, or when no delivery could read it. Such a message is the bare
+ * envelope (or anything at all) with no rejection record; {@link explainUnrecorded} derives why it
+ * is there from the decision's audit log, so it can be listed, explained and redriven like the others.
  */
 
-/** A parked message as the queue holds it: a rejection record, a quarantine item, or a review item. */
-export type ParkedItem = Omit<RejectionRecord, 'retryable'> & { retryable?: boolean; kind?: string };
+/**
+ * A parked message as the queue holds it: a rejection record, a quarantine item, a review item,
+ * or one explained from the audit log (`parkedBy: 'sqs'`). Only an unreadable body has no envelope.
+ */
+export type ParkedItem = Omit<RejectionRecord, 'retryable' | 'envelope'> & {
+  retryable?: boolean;
+  kind?: string;
+  envelope?: Envelope;
+  /** `sqs`: SQS moved it to the DLQ by itself; the code and reason come from the audit log. */
+  parkedBy?: 'sqs';
+};
+
+/** Codes of DLQ messages that carry no rejection record: SQS moved them there by itself. */
+export const UNRECORDED_CODES = {
+  /** SQS moved it after deliveries whose failures the audit log recorded. */
+  sqsRedriven: 'SQS_REDRIVEN',
+  /** SQS moved it and no delivery recorded a failure: the function crashed or timed out each time. */
+  crashedOrTimedOut: 'CRASHED_OR_TIMED_OUT',
+  /** The body is neither a rejection record nor a pipeline envelope. */
+  unreadable: 'UNREADABLE_MESSAGE',
+} as const;
+
+/** A DLQ body as found: Seamwork's own parking, a bare envelope SQS moved, or something unreadable. */
+export type DlqBody =
+  | { kind: 'parked'; item: ParkedItem }
+  | { kind: 'envelope'; envelope: Envelope }
+  | { kind: 'unreadable'; text: string; decisionId?: string };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Tells a rejection record from a bare envelope from anything else. */
+export function classifyDlqBody(body: unknown): DlqBody {
+  if (isObject(body) && typeof body.code === 'string' && isObject(body.envelope)) return { kind: 'parked', item: body as unknown as ParkedItem };
+  if (isEnvelope(body)) return { kind: 'envelope', envelope: body };
+  const text = typeof body === 'string' ? body : JSON.stringify(body) ?? String(body);
+  const decisionId = isObject(body) && typeof body.decisionId === 'string' ? body.decisionId : undefined;
+  return { kind: 'unreadable', text, decisionId };
+}
+
+function isEnvelope(body: unknown): body is Envelope {
+  if (!isObject(body) || body.v !== 1 || typeof body.decisionId !== 'string' || typeof body.integration !== 'string') return false;
+  const head = body.auditHead;
+  return (QUEUE_STAGES as readonly unknown[]).includes(body.stage) && isObject(head) && typeof head.seq === 'number' && typeof head.hash === 'string';
+}
+
+/** The `attempt_failed` records of the deliveries of this very envelope: siblings right after its head. */
+function failuresOf(envelope: Envelope, records: AuditRecord[]): AuditRecord[] {
+  return records
+    .filter((r) => r.kind === 'attempt_failed' && r.stage === envelope.stage && r.seq === envelope.auditHead.seq + 1)
+    .sort((a, b) => a.attempt - b.attempt || a.at.localeCompare(b.at));
+}
+
+/**
+ * The records that show a decision went on after it was parked: for a rejection record, every
+ * record after the rejection; for a message SQS moved, every record after the envelope's head
+ * except the failures of its own deliveries. An empty list means nothing picked it up since.
+ */
+export function recordsAfterParking(item: ParkedItem, records: AuditRecord[]): AuditRecord[] {
+  const envelope = item.envelope;
+  if (!envelope?.auditHead) return [];
+  const failures = new Set(item.parkedBy === 'sqs' ? failuresOf(envelope, records) : []);
+  return records.filter((r) => r.seq > envelope.auditHead.seq && !failures.has(r)).sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * Explains a bare envelope SQS moved to a DLQ from its decision's audit log: the last recorded
+ * failure of its deliveries (`SQS_REDRIVEN`), or none at all (`CRASHED_OR_TIMED_OUT`).
+ * `maxReceiveCount` is the stage queue's redrive setting; `at` when the message was sent.
+ */
+export function explainUnrecorded(envelope: Envelope, records: AuditRecord[], opts: { maxReceiveCount: number; at: string }): ParkedItem {
+  const n = opts.maxReceiveCount;
+  const base = { stage: envelope.stage, integration: envelope.integration, decisionId: envelope.decisionId, at: opts.at, envelope, parkedBy: 'sqs' as const };
+  const failures = failuresOf(envelope, records);
+  const after = recordsAfterParking({ ...base, code: '', reason: '' }, records);
+  const moved = `SQS moved it to the ${envelope.stage} DLQ after ${n} deliveries, with no rejection record`;
+  if (after.length > 0) {
+    return {
+      ...base, code: UNRECORDED_CODES.sqsRedriven, detail: { deliveries: n, laterRecords: after.map((r) => r.kind) },
+      reason: `${moved}; yet the audit log went on past it (${after.map((r) => r.kind).join(', ')}): a copy of a delivery that was handed on or redriven already.`,
+    };
+  }
+  const last = failures.at(-1);
+  if (last) {
+    const code = String(last.data.code ?? 'UNKNOWN');
+    const message = String(last.data.message ?? '');
+    const silent = last.attempt < n
+      ? `; ${last.attempt + 1 === n ? `delivery ${n}` : `deliveries ${last.attempt + 1}–${n}`} recorded nothing: the function crashed or timed out`
+      : '; the last delivery did not park it itself (is the stage configured with a higher maxReceiveCount than its queue?)';
+    return {
+      ...base, code: UNRECORDED_CODES.sqsRedriven, detail: { deliveries: n, lastFailure: { code, message, attempt: last.attempt, at: last.at } },
+      reason: `${moved}. The last failure recorded was ${code} on delivery ${last.attempt} of ${n}: ${message}${silent}.`,
+    };
+  }
+  const latest = [...records].sort((a, b) => a.seq - b.seq || a.at.localeCompare(b.at)).at(-1);
+  const known = latest ? `the last record is ${latest.kind} at ${latest.stage}, ${latest.at}` : 'the audit log holds no record of this decision';
+  return {
+    ...base, code: UNRECORDED_CODES.crashedOrTimedOut, detail: { deliveries: n },
+    reason: `No outcome recorded at ${envelope.stage} after ${n} deliveries: the function crashed or timed out (${known}).`,
+  };
+}
+
+/** Describes a DLQ body that is neither a rejection record nor an envelope: kept, never redriven. */
+export function explainUnreadable(body: Extract<DlqBody, { kind: 'unreadable' }>, opts: { stage: QueueStage; at: string }): ParkedItem {
+  const snippet = body.text.length > 120 ? `${body.text.slice(0, 120)}…` : body.text;
+  return {
+    stage: opts.stage, integration: '?', decisionId: body.decisionId ?? '?', at: opts.at, parkedBy: 'sqs', code: UNRECORDED_CODES.unreadable,
+    reason: `SQS moved a body no delivery could read (neither a rejection record nor a pipeline envelope): ${JSON.stringify(snippet)}.`,
+  };
+}
 
 /** What redriving one parked item would do. */
 export interface RedrivePlan {
@@ -60,8 +172,9 @@ export async function planRedrive(item: ParkedItem, def: IntegrationDefinition |
     };
   }
   if (to !== 'validate') {
+    const parked = item.parkedBy === 'sqs' ? `where SQS moved it to the DLQ (${item.code})` : `which parked it with ${item.code}`;
     const note = to === 'infer' ? 'infer calls the model again (the spend counts against the caps)' : to === 'act' ? 'act runs each action at most once per decision' : 'verify is pure';
-    return { ...base, verdict: 'redrive', why: `Back to ${to}, which parked it with ${item.code}; ${note}.` };
+    return { ...base, verdict: 'redrive', why: `Back to ${to}, ${parked}; ${note}.` };
   }
   if (!envelope.raw) return { ...base, verdict: 'keep', why: 'The envelope has no raw body left to re-validate.' };
   const rejectedUnder = item.detail?.contractFingerprint;
@@ -81,7 +194,7 @@ export async function planRedrive(item: ParkedItem, def: IntegrationDefinition |
 }
 
 /** The audit record of a redrive and the envelope to send, linked to it. */
-export function redriveEnvelope(item: ParkedItem, from: string, by: string, at: Date): { record: AuditRecord; envelope: Envelope } {
+export function redriveEnvelope(item: ParkedItem & { envelope: Envelope }, from: string, by: string, at: Date): { record: AuditRecord; envelope: Envelope } {
   const record = sealRecord(
     {
       decisionId: item.decisionId, integration: item.integration, stage: item.envelope.stage, attempt: 0, kind: 'redriven', at: at.toISOString(),

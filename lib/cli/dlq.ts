@@ -4,12 +4,15 @@ import { ChangeMessageVisibilityBatchCommand, ChangeMessageVisibilityCommand, De
 import { sqsClient } from '../../lambdas/aws/clients.js';
 import { holdEvery } from './held-messages.js';
 import { SqsQueueSender } from '../../lambdas/aws/sqs-queues.js';
-import { ENV, QUARANTINE_QUEUE } from '../../lambdas/core/config-keys.js';
+import { ENV, QUARANTINE_QUEUE, QUEUE_STAGES, type QueueStage } from '../../lambdas/core/config-keys.js';
 import type { DriftFinding } from '../../lambdas/core/contracts/drift.js';
 import { headOf } from '../../lambdas/core/audit-record.js';
-import { planRedrive, redriveEnvelope, type ParkedItem } from '../../lambdas/core/redrive.js';
+import type { AuditStore } from '../../lambdas/core/ports.js';
+import {
+  classifyDlqBody, explainUnreadable, explainUnrecorded, planRedrive, recordsAfterParking, redriveEnvelope, type ParkedItem,
+} from '../../lambdas/core/redrive.js';
 import { getIntegration, INTEGRATIONS } from '../../lambdas/integrations/index.js';
-import { QUEUES, dlqName } from '../topology.js';
+import { QUEUES, STAGE_SPECS, dlqName } from '../topology.js';
 import { UsageError } from './contracts.js';
 import { cell } from './format.js';
 import { cliAuditStore, useLocalState } from './state.js';
@@ -32,6 +35,8 @@ interface Held {
  * Works on every DLQ and the quarantine queue of the local stack (or a deployed one when the
  * SEAMWORK_QUEUE_URL_* / SEAMWORK_DLQ_URL_* variables are exported, with your AWS credentials).
  * Looking never consumes: messages are held invisible while read and released right after.
+ * A message SQS moved to a DLQ by itself (no rejection record) is explained from the decision's
+ * audit log (`SQS_REDRIVEN`, `CRASHED_OR_TIMED_OUT`) and redriven like any other.
  */
 export async function dlqCommand(args: string[], now = new Date()): Promise<number> {
   const [sub, ...rest] = args;
@@ -43,7 +48,7 @@ export async function dlqCommand(args: string[], now = new Date()): Promise<numb
   if (values.integration && !getIntegration(values.integration)) throw new UsageError(`--integration names no deployed integration: "${values.integration}" (known: ${Object.keys(INTEGRATIONS).join(', ')})`);
   if (!process.env[ENV.dlqUrl('validate')]) useLocalState();
   const queues = values.queue ? [values.queue] : PARKED_QUEUES;
-  const held = await holdAll(queues);
+  const held = await holdAll(queues, values.bucket);
   const selected = held.filter((h) => (!values.integration || h.item.integration === values.integration) && (!values.id?.length || values.id.includes(h.item.decisionId)));
   const release = held.filter((h) => !selected.includes(h));
   try {
@@ -84,18 +89,47 @@ function urlOf(queue: string): string {
   return url;
 }
 
-/** Receives every message of each queue, holding each invisible for five minutes. */
-async function holdAll(queues: string[]): Promise<Held[]> {
-  const out: Held[] = [];
-  for (const queue of queues) out.push(...(await holdEvery<ParkedItem>(urlOf(queue))).map((h) => ({ ...h, queue })));
-  return out;
+/**
+ * Receives every message of each queue, holding each invisible for five minutes, and turns each
+ * body into a parked item: a rejection record as it is, anything SQS moved by itself explained
+ * from the audit log. If explaining fails, every message is released before the error is thrown.
+ */
+async function holdAll(queues: string[], bucket: string | undefined): Promise<Held[]> {
+  const raw: Array<{ queue: string; url: string; receiptHandle: string; body: unknown; sentAt: Date }> = [];
+  try {
+    for (const queue of queues) {
+      for (const h of await holdEvery<unknown>(urlOf(queue), { unreadable: (text) => text })) raw.push({ ...h, queue, body: h.item });
+    }
+    let audit: AuditStore | undefined;
+    const store = () => (audit ??= cliAuditStore(bucket ?? process.env[ENV.AUDIT_BUCKET]));
+    const out: Held[] = [];
+    for (const { body, ...h } of raw) out.push({ ...h, item: await parkedItemOf(body, h.queue, h.sentAt, store) });
+    return out;
+  } catch (err) {
+    await releaseAll(raw);
+    throw err;
+  }
+}
+
+/** One DLQ body as a parked item; a bare envelope's reason comes from its audit records. */
+async function parkedItemOf(body: unknown, queue: string, sentAt: Date, audit: () => AuditStore): Promise<ParkedItem> {
+  const found = classifyDlqBody(body);
+  if (found.kind === 'parked') return found.item;
+  const at = sentAt.toISOString();
+  if (found.kind === 'unreadable') {
+    const stage = (QUEUE_STAGES as readonly string[]).find((s) => queue === `${s}-dlq`) as QueueStage | undefined;
+    return explainUnreadable(found, { stage: stage ?? 'validate', at });
+  }
+  const { envelope } = found;
+  const records = await audit().listDecision(envelope.integration, envelope.decisionId);
+  return explainUnrecorded(envelope, records, { maxReceiveCount: STAGE_SPECS[envelope.stage].maxReceiveCount, at });
 }
 
 /** Makes held messages visible again, ten at a time. */
-async function releaseAll(held: Held[]): Promise<void> {
+async function releaseAll(held: Array<Pick<Held, 'url' | 'receiptHandle'>>): Promise<void> {
   for (let i = 0; i < held.length; i += 10) {
     const batch = held.slice(i, i + 10);
-    const byUrl = new Map<string, Held[]>();
+    const byUrl = new Map<string, typeof batch>();
     for (const h of batch) byUrl.set(h.url, [...(byUrl.get(h.url) ?? []), h]);
     for (const [url, hs] of byUrl) {
       await sqsClient().send(new ChangeMessageVisibilityBatchCommand({
@@ -115,10 +149,12 @@ function list(held: Held[], now: Date): void {
     console.log('Nothing parked: every DLQ and the quarantine queue are empty.');
     return;
   }
-  console.log(`${cell('QUEUE', 15)} ${cell('DECISION', 26)} ${cell('INTEGRATION', 20)} ${cell('CODE', 22)} ${cell('POINTER', 24)} ${cell('AGE', 5)} REASON`);
+  // Wide enough for every id: a truncated id cannot be pasted into `dlq show`.
+  const idWidth = Math.max(26, ...held.map((h) => h.item.decisionId.length));
+  console.log(`${cell('QUEUE', 15)} ${cell('DECISION', idWidth)} ${cell('INTEGRATION', 20)} ${cell('CODE', 22)} ${cell('POINTER', 24)} ${cell('AGE', 5)} REASON`);
   for (const h of held.sort((a, b) => a.sentAt.getTime() - b.sentAt.getTime())) {
     const i = h.item;
-    console.log(`${cell(h.queue, 15)} ${cell(i.decisionId, 26)} ${cell(i.integration, 20)} ${cell(i.code, 22)} ${cell(i.pointer ?? '', 24)} ${cell(age(h.sentAt, now), 5)} ${(i.reason ?? '').replace(/\s+/g, ' ').slice(0, 160)}`);
+    console.log(`${cell(h.queue, 15)} ${cell(i.decisionId, idWidth)} ${cell(i.integration, 20)} ${cell(i.code, 22)} ${cell(i.pointer ?? '', 24)} ${cell(age(h.sentAt, now), 5)} ${(i.reason ?? '').replace(/\s+/g, ' ').slice(0, 160)}`);
   }
   console.log(`\n${held.length} parked. \`seamwork dlq show <decision-id>\` for one; \`seamwork dlq redrive --dry-run\` to see what would pass now.`);
 }
@@ -129,6 +165,7 @@ async function show(h: Held, now: Date): Promise<void> {
   console.log(`  stage      ${i.stage}${i.contractVersion ? `   contract ${i.contractVersion}` : ''}`);
   console.log(`  code       ${i.code}${i.pointer !== undefined ? `   at ${i.pointer || '/'}` : ''}`);
   console.log(`  reason     ${i.reason}`);
+  if (i.parkedBy === 'sqs') console.log('  parked by  SQS itself: the message carries no rejection record; the reason above comes from the audit log');
   const drift = ((i.detail?.drift as { findings?: DriftFinding[] } | undefined)?.findings ?? []);
   for (const f of drift) console.log(`  drift      ${cell(f.kind, 20)} ${cell(f.pointer, 30)} ${f.message}`);
   const plan = await planRedrive(i, getIntegration(i.integration), now);
@@ -152,10 +189,10 @@ async function redrive(held: Held[], dryRun: boolean, bucket: string | undefined
     // cannot let one reappear on the queue while it is being redriven.
     await sqsClient().send(new ChangeMessageVisibilityCommand({ QueueUrl: h.url, ReceiptHandle: h.receiptHandle, VisibilityTimeout: 300 }));
     // A copy whose decision's audit chain has moved past its rejection was redriven already.
-    const head = h.item.envelope?.auditHead;
-    const records = head ? await audit.listDecision(h.item.integration, h.item.decisionId) : [];
-    const later = records.filter((r) => head && r.seq > head.seq).sort((a, b) => a.seq - b.seq);
-    if (later.length === 1 && later[0].kind === 'redriven') {
+    const envelope = h.item.envelope;
+    const records = envelope?.auditHead ? await audit.listDecision(h.item.integration, h.item.decisionId) : [];
+    const later = recordsAfterParking(h.item, records);
+    if (envelope && later.length === 1 && later[0].kind === 'redriven') {
       // Only our own record follows: a run stopped after writing it, before or after sending. If
       // nothing picked the decision up in 15 minutes, the send did not happen: send it now,
       // linked to that record (not a second one).
@@ -167,14 +204,14 @@ async function redrive(held: Held[], dryRun: boolean, bucket: string | undefined
       }
       if (dryRun) {
         sent += 1;
-        console.log(`${progress} would go ${h.item.decisionId}  ${h.queue} → ${h.item.envelope.stage}: an earlier redrive recorded but never delivered it; it would be sent now.`);
+        console.log(`${progress} would go ${h.item.decisionId}  ${h.queue} → ${envelope.stage}: an earlier redrive recorded but never delivered it; it would be sent now.`);
         continue;
       }
-      await sender.send(h.item.envelope.stage, { ...h.item.envelope, auditHead: headOf(later[0]) });
+      await sender.send(envelope.stage, { ...envelope, auditHead: headOf(later[0]) });
       await sqsClient().send(new DeleteMessageCommand({ QueueUrl: h.url, ReceiptHandle: h.receiptHandle }));
       redriven.add(h);
       sent += 1;
-      console.log(`${progress} redriven ${h.item.decisionId}  ${h.queue} → ${h.item.envelope.stage}: completed an earlier redrive that recorded but never delivered it.`);
+      console.log(`${progress} redriven ${h.item.decisionId}  ${h.queue} → ${envelope.stage}: completed an earlier redrive that recorded but never delivered it.`);
       continue;
     }
     if (later.length > 0) {
@@ -188,7 +225,7 @@ async function redrive(held: Held[], dryRun: boolean, bucket: string | undefined
       continue;
     }
     const plan = await planRedrive(h.item, getIntegration(h.item.integration), now);
-    if (plan.verdict === 'keep') {
+    if (plan.verdict === 'keep' || !envelope) {
       kept += 1;
       console.log(`${progress} kept     ${h.item.decisionId}  ${h.queue}: ${plan.why}`);
       continue;
@@ -198,9 +235,9 @@ async function redrive(held: Held[], dryRun: boolean, bucket: string | undefined
       console.log(`${progress} would go ${h.item.decisionId}  ${h.queue} → ${plan.to}: ${plan.why}`);
       continue;
     }
-    const { record, envelope } = redriveEnvelope(h.item, h.queue, by, new Date());
+    const { record, envelope: linked } = redriveEnvelope({ ...h.item, envelope }, h.queue, by, new Date());
     await audit.append(record);
-    await sender.send(plan.to, envelope);
+    await sender.send(plan.to, linked);
     await sqsClient().send(new DeleteMessageCommand({ QueueUrl: h.url, ReceiptHandle: h.receiptHandle }));
     redriven.add(h);
     sent += 1;

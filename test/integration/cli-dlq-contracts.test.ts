@@ -193,6 +193,89 @@ describe('seamwork dlq and contracts against the local stack', () => {
     }
   });
 
+  it('explains a bare envelope SQS moved to the DLQ from the audit log, redrives it, and it completes', async () => {
+    // What SQS moves by itself when deliveries crash or time out: the envelope as it was sent,
+    // with no rejection record. One decision failed twice (recorded by the real runner) and its
+    // third delivery crashed; the other crashed on every delivery and recorded nothing.
+    const accepted = await send(clean());
+    await stack.drain();
+    const headers = (await stack.records('support-triage', accepted))[0].data.headers as Record<string, string>;
+    const { sealRecord, headOf } = await import('../../lambdas/core/audit-record.js');
+    const { S3AuditStore } = await import('../../lambdas/aws/s3-audit-store.js');
+    const { SqsQueueSender } = await import('../../lambdas/aws/sqs-queues.js');
+    const { runStage } = await import('../../lambdas/core/stage-runner.js');
+    const { MemoryMetrics, MemoryQueues } = await import('../../lambdas/core/memory-ports.js');
+    const { SeamworkError } = await import('../../lambdas/core/errors.js');
+    const audit = new S3AuditStore(stack.env.SEAMWORK_AUDIT_BUCKET);
+    const bareEnvelope = async (decisionId: string): Promise<Envelope> => {
+      const first = sealRecord({ decisionId, integration: 'support-triage', stage: 'ingest', attempt: 1, kind: 'accepted', at: new Date().toISOString(), data: { headers } }, null);
+      await audit.append(first);
+      return {
+        v: 1, decisionId, integration: 'support-triage', tenant: 't', vendorEventId: randomUUID(), receivedAt: new Date().toISOString(), stage: 'validate',
+        auditHead: headOf(first), raw: { body: JSON.stringify(clean()), headers },
+      };
+    };
+    const failed = await bareEnvelope(`dec_sqsfail${Date.now().toString(36)}`);
+    for (const attempt of [1, 2]) {
+      const res = await runStage('validate', failed, { attempt, maxReceiveCount: 3 }, async () => {
+        throw new SeamworkError('SECRETS_UNAVAILABLE', 'Secrets Manager did not answer', true);
+      }, { audit, queues: new MemoryQueues(), metrics: new MemoryMetrics(), now: () => new Date() });
+      expect(res.status).toBe('retry');
+    }
+    const crashed = await bareEnvelope(`dec_sqscrash${Date.now().toString(36)}`);
+    const dlq = new SqsQueueSender({ 'validate-dlq': stack.emulators.queueUrls.validate.dlqUrl });
+    await dlq.send('validate-dlq', failed);
+    await dlq.send('validate-dlq', crashed);
+    const before = await stack.depth('validate-dlq');
+
+    const list = await capture(() => dlqCommand(['list', '--id', failed.decisionId, '--id', crashed.decisionId]));
+    expect(list.out).toMatch(new RegExp(`validate-dlq\\s+${failed.decisionId}\\s+support-triage\\s+SQS_REDRIVEN\\s+\\S+\\s+SQS moved it to the validate DLQ after 3 deliveries`));
+    expect(list.out).toMatch(new RegExp(`validate-dlq\\s+${crashed.decisionId}\\s+support-triage\\s+CRASHED_OR_TIMED_OUT\\s+\\S+\\s+No outcome recorded at validate after 3 deliveries: the function crashed or timed out`));
+    const shown = await capture(() => dlqCommand(['show', failed.decisionId]));
+    expect(shown.out).toContain('The last failure recorded was SECRETS_UNAVAILABLE on delivery 2 of 3: Secrets Manager did not answer; delivery 3 recorded nothing: the function crashed or timed out.');
+    expect(shown.out).toContain('parked by  SQS itself');
+    const show = await capture(() => dlqCommand(['show', crashed.decisionId]));
+    expect(show.out).toMatch(/code\s+CRASHED_OR_TIMED_OUT/);
+    expect(show.out).toMatch(/would go back to validate: Passes contract/);
+    expect(await stack.depth('validate-dlq')).toBe(before);
+
+    const run = await capture(() => dlqCommand(['redrive', '--id', failed.decisionId, '--id', crashed.decisionId]));
+    expect(run.out).toContain('redriven 2, kept 0.');
+    await stack.drain();
+    expect(await stack.depth('validate-dlq')).toBe(before - 2);
+    for (const { decisionId } of [failed, crashed]) {
+      const chain = await stack.records('support-triage', decisionId);
+      const summary = summariseDecision(chain);
+      expect(summary.chainOk).toBe(true);
+      expect(summary.outcome).toMatch(/acted|baseline|review/);
+      expect(chain.find((r) => r.kind === 'redriven')?.data).toMatchObject({ from: 'validate-dlq', previous: { code: decisionId === failed.decisionId ? 'SQS_REDRIVEN' : 'CRASHED_OR_TIMED_OUT' } });
+    }
+    expect(renderTrace(await stack.records('support-triage', failed.decisionId))).toContain('parked with SQS_REDRIVEN');
+
+    // A leftover copy of a decision that went on is removed, not sent again.
+    await dlq.send('validate-dlq', failed);
+    const again = await capture(() => dlqCommand(['redrive', '--id', failed.decisionId]));
+    expect(again.out).toContain(`removed  ${failed.decisionId}  validate-dlq: already redriven`);
+    expect((await stack.records('support-triage', failed.decisionId)).filter((r) => r.kind === 'redriven')).toHaveLength(1);
+  });
+
+  it('lists a body no delivery could read, which SQS moved to the DLQ by itself, and keeps it', async () => {
+    const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
+    const { sqsClient } = await import('../../lambdas/aws/clients.js');
+    const before = await stack.depth('validate-dlq');
+    const poison = `not json ${randomUUID()}`;
+    await sqsClient().send(new SendMessageCommand({ QueueUrl: stack.emulators.queueUrls.validate.url, MessageBody: poison }));
+    // Every delivery fails to read it; after maxReceiveCount the queue's redrive policy moves it.
+    for (let i = 0; i < 150 && (await stack.depth('validate-dlq')) === before; i++) await new Promise((r) => setTimeout(r, 200));
+    expect(await stack.depth('validate-dlq')).toBe(before + 1);
+    const list = await capture(() => dlqCommand(['list', '--queue', 'validate-dlq']));
+    expect(list.code).toBe(0);
+    expect(list.out).toMatch(new RegExp(`validate-dlq\\s+\\?\\s+\\?\\s+UNREADABLE_MESSAGE\\s.*"${poison}"`));
+    const run = await capture(() => dlqCommand(['redrive', '--queue', 'validate-dlq', '--id', '?']));
+    expect(run.out).toContain('kept     ?  validate-dlq: The message carries no pipeline envelope to redrive.');
+    expect(await stack.depth('validate-dlq')).toBe(before + 1);
+  });
+
   it('refuses a queue that is not parked, or an integration that does not exist, naming the choices', async () => {
     await expect(dlqCommand(['list', '--queue', 'infer'])).rejects.toThrow(/--queue is one of validate-dlq, .*quarantine/);
     await expect(dlqCommand(['redrive', '--integration', 'nosuch'])).rejects.toThrow(/names no deployed integration: "nosuch" \(known: support-triage/);
