@@ -11,7 +11,8 @@ import type { AuditHead } from './envelope.js';
  * links to the same predecessor; that is expected, not tampering.
  *
  * What the chain cannot show on its own: deletion of the newest record(s), or a rewrite that
- * re-seals every later record. Object Lock (write-once) covers those in the cloud.
+ * re-seals every later record. Per-writer MACs (`audit/record-mac.ts`), conflict detection and
+ * signed checkpoints (`audit/checkpoint.ts`) cover those; see docs/audit.md for the threat model.
  */
 
 /** One audit record: what one stage attempt did for one decision. */
@@ -32,6 +33,13 @@ export interface AuditRecord {
   /** sha256 hex of the canonical JSON of this record without `hash`. */
   hash: string;
   data: Record<string, unknown>;
+  /**
+   * Who sealed the stored object (a stage, or `operator`), added by the audit store at append.
+   * Not covered by {@link hash}: {@link mac} binds it instead.
+   */
+  writer?: string;
+  /** HMAC-SHA256 of the writer, the object key and {@link hash} under the writer's key (hex). */
+  mac?: string;
 }
 
 /** The `prevHash` of the first record of every decision. */
@@ -86,9 +94,12 @@ function serialise(input: unknown, ancestors: Set<object>): string | undefined {
   return out;
 }
 
-/** sha256 hex of the canonical JSON of `record` without its `hash` field: what `hash` must equal. */
+/**
+ * sha256 hex of the canonical JSON of `record` without its `hash` field (nor the store's `writer`
+ * and `mac`, which are added after sealing): what `hash` must equal.
+ */
 export function hashRecord(record: Omit<AuditRecord, 'hash'> & { hash?: string }): string {
-  const { hash: _ignored, ...content } = record;
+  const { hash: _ignored, writer: _w, mac: _m, ...content } = record;
   return createHash('sha256').update(canonicalJson(content), 'utf8').digest('hex');
 }
 
@@ -98,7 +109,7 @@ export function hashRecord(record: Omit<AuditRecord, 'hash'> & { hash?: string }
  */
 export function sealRecord(input: Omit<AuditRecord, 'hash' | 'prevHash' | 'seq'>, head: AuditHead | null): AuditRecord {
   // Strip chain fields a caller may have spread in from an earlier record at runtime.
-  const { hash: _h, prevHash: _p, seq: _s, ...content } = input as AuditRecord;
+  const { hash: _h, prevHash: _p, seq: _s, writer: _w, mac: _m, ...content } = input as AuditRecord;
   const unsealed = { ...content, seq: head === null ? 0 : head.seq + 1, prevHash: head === null ? GENESIS_HASH : head.hash };
   return { ...unsealed, hash: hashRecord(unsealed) };
 }

@@ -1,4 +1,6 @@
 import { auditKey, type AuditRecord } from './audit-record.js';
+import type { AuditArchive, AuditObject, DeleteMarkerScan } from './audit/archive.js';
+import { keyOnce, sameRecord, withWriterMac, type AuditWriter } from './audit/record-mac.js';
 import { AuditIntegrityError } from './errors.js';
 import { FLAG_OFF, type IntegrationFlag } from './flags.js';
 import type { ActionExecutor, ActionResult, AuditStore, CapScope, CostLedger, DriftCount, DriftStore, FlagSource, MetricsSink, QueueSender, ReleasedReservation, Reservation, ReservationHold, TokenPacer, TokenVault } from './ports.js';
@@ -11,17 +13,79 @@ import type { BreakerCounts, BreakerSignal, BreakerStore } from './breaker.js';
  * unit tests; never by a deployed handler.
  */
 
-/** Write-once audit log in memory. */
-export class MemoryAuditStore implements AuditStore {
+/** Options of {@link MemoryAuditStore}. */
+export interface MemoryAuditStoreOptions {
+  /** Seal every appended record with this writer's MAC. @default none: records are stored as sealed */
+  writer?: AuditWriter;
+  /** Clock for objects' last-modified times. @default () => new Date() */
+  now?: () => Date;
+  /** Deletes leave delete markers, as in a versioned S3 bucket. @default false */
+  versioned?: boolean;
+}
+
+/**
+ * Write-once audit log in memory, with the bucket-wide view the verifier and the checkpointer
+ * use ({@link AuditArchive}). Appending the very same record again is a no-op (`'exists'`).
+ */
+export class MemoryAuditStore implements AuditStore, AuditArchive {
+  /** Objects under `decisions/`, by key. */
   readonly records = new Map<string, AuditRecord>();
-  async append(record: AuditRecord): Promise<void> {
+  /** Other objects (checkpoints), by key. */
+  readonly objects = new Map<string, unknown>();
+  private readonly modified = new Map<string, Date>();
+  private readonly markers: Array<{ key: string; at: Date }> = [];
+  private readonly writer?: { stage: string; key: () => Promise<Buffer> };
+  private readonly now: () => Date;
+  private readonly versioned: boolean;
+
+  constructor(options: MemoryAuditStoreOptions = {}) {
+    this.writer = options.writer && { stage: options.writer.stage, key: keyOnce(options.writer.key) };
+    this.now = options.now ?? (() => new Date());
+    this.versioned = options.versioned ?? false;
+  }
+
+  async append(record: AuditRecord): Promise<void | 'exists'> {
     const key = auditKey(record);
-    if (this.records.has(key)) throw new AuditIntegrityError(`Audit record ${key} already exists; audit records are write-once.`);
-    this.records.set(key, structuredClone(record));
+    const existing = this.records.get(key);
+    if (existing) {
+      if (sameRecord(existing, record)) return 'exists';
+      throw new AuditIntegrityError(`Audit record ${key} already exists with other content; audit records are write-once.`);
+    }
+    this.put(key, structuredClone(await withWriterMac(record, key, this.writer)));
   }
   async listDecision(integration: string, decisionId: string): Promise<AuditRecord[]> {
     const prefix = `decisions/${integration}/${decisionId}/`;
-    return [...this.records.entries()].filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => a.localeCompare(b)).map(([, r]) => r);
+    return [...this.records.entries()].filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => a.localeCompare(b)).map(([, r]) => structuredClone(r));
+  }
+
+  async *listObjects(prefix: string): AsyncIterable<AuditObject> {
+    const keys = [...this.records.keys(), ...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+    for (const key of keys) yield { key, lastModified: this.modified.get(key) ?? new Date(0) };
+  }
+  async readObject(key: string): Promise<unknown> {
+    const body = this.records.get(key) ?? this.objects.get(key);
+    if (body === undefined) throw new AuditIntegrityError(`Audit object ${key} does not exist.`);
+    return structuredClone(body);
+  }
+  async writeOnce(key: string, body: unknown): Promise<void> {
+    if (this.records.has(key) || this.objects.has(key)) throw new AuditIntegrityError(`Audit object ${key} already exists; audit objects are write-once.`);
+    this.put(key, structuredClone(body));
+  }
+  /** Deletes an object (an operator's power): a delete marker when versioned, gone without a trace otherwise. */
+  async deleteObject(key: string): Promise<void> {
+    const existed = this.records.delete(key) || this.objects.delete(key);
+    this.modified.delete(key);
+    if (existed && this.versioned) this.markers.push({ key, at: this.now() });
+  }
+  async deleteMarkers(prefixes: string[]): Promise<DeleteMarkerScan> {
+    if (!this.versioned) return { supported: false, reason: 'this in-memory audit store is not versioned, so a delete leaves no marker.' };
+    return { supported: true, markers: this.markers.filter((m) => prefixes.some((p) => m.key.startsWith(p))).map((m) => ({ ...m })) };
+  }
+
+  private put(key: string, body: unknown): void {
+    if (key.startsWith('decisions/')) this.records.set(key, body as AuditRecord);
+    else this.objects.set(key, body);
+    this.modified.set(key, this.now());
   }
 }
 
