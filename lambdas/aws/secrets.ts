@@ -13,7 +13,8 @@ export const SecretsDocumentSchema = z.object({
   // secret must not make the whole document, and every other integration, unreadable.
   webhooks: z.record(z.string(), z.array(z.string().min(1)).min(1)).default({}),
   zendesk: z.object({ email: z.string(), apiToken: z.string() }).optional(),
-  slack: z.object({ webhookPath: z.string().startsWith('/') }).optional(),
+  /** A Slack bot token (chat:write, channels:history, channels:read) and the channel for actions that name none. */
+  slack: z.object({ botToken: z.string().min(1), defaultChannel: z.string().min(1) }).optional(),
   /** An installation access token or fine-grained token with Issues: write. */
   github: z.object({ token: z.string().min(1) }).optional(),
   /** An Admin API access token with write_orders. */

@@ -24,6 +24,12 @@ export const TAGS_ADD_MUTATION = `mutation tagsAdd($id: ID!, $tags: [String!]!) 
   }
 }`;
 
+/** Options of one Shopify call. */
+export interface ShopifyCallOptions {
+  /** @default CONNECTOR_TIMEOUT_MS */
+  timeoutMs?: number;
+}
+
 /** A Shopify tag holds at most 255 characters. */
 export const SHOPIFY_TAG_MAX = 255;
 
@@ -36,8 +42,13 @@ interface GraphQlAnswer {
  * Adds tags to an order through the Admin GraphQL API (`POST {shop}/admin/api/2025-07/graphql.json`,
  * `X-Shopify-Access-Token`). GraphQL reports most failures with HTTP 200: `THROTTLED` (the
  * cost-based rate limit) is retryable; `userErrors` and other errors are rejections.
+ *
+ * Exactly once by nature: `tagsAdd` adds to the order's tag set, so a re-run after a commit
+ * changes nothing (and `tagsAdd` takes no idempotency key).
  */
-export async function addShopifyOrderTags(shopUrl: string, creds: ShopifyCredentials, params: ShopifyAddOrderTagsParams): Promise<Record<string, unknown>> {
+export async function addShopifyOrderTags(
+  shopUrl: string, creds: ShopifyCredentials, params: ShopifyAddOrderTagsParams, opts: ShopifyCallOptions = {},
+): Promise<Record<string, unknown>> {
   if (typeof params.orderGid !== 'string' || !params.orderGid.startsWith('gid://shopify/Order/')) {
     throw new ConnectorRejected(`"${params.orderGid}" is not an order global id (gid://shopify/Order/<id>).`);
   }
@@ -49,7 +60,7 @@ export async function addShopifyOrderTags(shopUrl: string, creds: ShopifyCredent
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json', 'x-shopify-access-token': creds.accessToken },
     body: JSON.stringify({ query: TAGS_ADD_MUTATION, variables: { id: params.orderGid, tags } }),
-  });
+  }, { timeoutMs: opts.timeoutMs });
 
   let answer: GraphQlAnswer;
   try {
