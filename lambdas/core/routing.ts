@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DecisionPath } from './envelope.js';
-import type { IntegrationFlag } from './flags.js';
+import type { FlagReading, IntegrationFlag } from './flags.js';
 
 /**
  * Layer 7 canary routing: which path (AI, baseline, shadow) an event takes.
@@ -25,12 +25,26 @@ export interface PathChoice {
 }
 
 /**
- * Chooses the path: flag disabled (the kill switch) → baseline; flags unreadable → baseline; bucket below `rolloutPercent` → AI (or shadow
- * when the flag's mode is `shadow`); otherwise baseline.
+ * Chooses the path: flags unreadable → baseline; no flag for the integration → baseline; flag
+ * disabled (the kill switch) → baseline; bucket below `rolloutPercent` → AI (or shadow when the
+ * flag's mode is `shadow`); otherwise baseline. A stale flag (the last known one, served because
+ * the flags could not be refreshed) is used as it is, and the reason says so first: a decision
+ * taken on it must not read as a fresh kill switch or rollout.
  */
-export function choosePath(flag: IntegrationFlag & { unavailable?: string }, integration: string, stickyKey: string): PathChoice {
+export function choosePath(flag: FlagReading, integration: string, stickyKey: string): PathChoice {
   const bucket = bucketOf(integration, stickyKey);
-  if (flag.unavailable) return { path: 'baseline', bucket, reason: `flags unavailable, baseline as the safe default (${flag.unavailable})` };
+  if (flag.unavailable) {
+    const since = flag.unavailableSince ? ` since ${flag.unavailableSince}` : '';
+    return { path: 'baseline', bucket, reason: `flags unavailable${since}, baseline as the safe default (${flag.unavailable})` };
+  }
+  const choice: PathChoice = flag.notInDocument
+    ? { path: 'baseline', bucket, reason: `no ${integration} flag in the flags document: baseline only` }
+    : fromFlag(flag, bucket);
+  if (!flag.stale) return choice;
+  return { ...choice, reason: `flags stale since ${flag.stale.since}: last known flag used, ${choice.reason} (${flag.stale.why})` };
+}
+
+function fromFlag(flag: IntegrationFlag, bucket: number): PathChoice {
   if (!flag.enabled) return { path: 'baseline', bucket, reason: 'AI disabled by the kill switch (enabled=false)' };
   if (bucket < flag.rolloutPercent) {
     const path: DecisionPath = flag.mode === 'shadow' ? 'shadow' : 'ai';

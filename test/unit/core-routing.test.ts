@@ -68,3 +68,44 @@ describe('choosePath', () => {
     expect(choice.reason).toContain(`bucket ${choice.bucket}`);
   });
 });
+
+describe('choosePath records what really happened to the flags', () => {
+  const since = '2026-12-04T09:00:00.000Z';
+  const why = 'serving last good version; flags file config/flags.local.json is not valid JSON';
+
+  it('says a decision on a stale kill switch used the last known flag, not a fresh kill switch', () => {
+    const choice = choosePath({ enabled: false, rolloutPercent: 0, mode: 'live', stale: { since, why } }, 'support-triage', 'customer-1');
+    expect(choice.path).toBe('baseline');
+    expect(choice.reason).toBe(`flags stale since ${since}: last known flag used, AI disabled by the kill switch (enabled=false) (${why})`);
+  });
+
+  it('says a decision on a stale rollout used the last known flag, and still follows it', () => {
+    const choice = choosePath({ ...live(100), stale: { since, why } }, 'support-triage', 'customer-1');
+    expect(choice.path).toBe('ai');
+    expect(choice.reason).toMatch(new RegExp(`^flags stale since ${since}: last known flag used, bucket \\d+ is below the 100% rollout \\(live mode\\)`));
+  });
+
+  it('names unreadable flags and since when, never the kill switch, even though the flag it got is off', () => {
+    const choice = choosePath({ enabled: false, rolloutPercent: 0, mode: 'live', unavailable: 'The AppConfig agent answered 503', unavailableSince: since }, 'support-triage', 'k');
+    expect(choice).toMatchObject({ path: 'baseline', reason: `flags unavailable since ${since}, baseline as the safe default (The AppConfig agent answered 503)` });
+    expect(choice.reason).not.toMatch(/kill switch/);
+  });
+
+  it('says the flags document has no flag for the integration rather than blaming a kill switch', () => {
+    const choice = choosePath({ enabled: false, rolloutPercent: 0, mode: 'live', notInDocument: true }, 'support-triage', 'k');
+    expect(choice).toMatchObject({ path: 'baseline', reason: 'no support-triage flag in the flags document: baseline only' });
+  });
+
+  it('only the stale mark changes the reason of a fresh flag (property)', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.nat(100), fc.boolean(), (key, rollout, enabled) => {
+        const flag: IntegrationFlag = { enabled, rolloutPercent: rollout, mode: 'live' };
+        const fresh = choosePath(flag, 'i', key);
+        const stale = choosePath({ ...flag, stale: { since, why: 'w' } }, 'i', key);
+        expect(stale.path).toBe(fresh.path);
+        expect(stale.reason).toBe(`flags stale since ${since}: last known flag used, ${fresh.reason} (w)`);
+        expect(fresh.reason).not.toMatch(/stale/);
+      }),
+    );
+  });
+});
