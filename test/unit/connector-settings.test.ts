@@ -26,11 +26,18 @@ describe('connector settings', () => {
     expect(SecretsDocumentSchema.safeParse({ shopify: { token: 'wrong key' } }).success).toBe(false);
   });
 
+  it('accepts a Slack bot token and default channel, and refuses the old incoming-webhook path or an empty token', () => {
+    expect(SecretsDocumentSchema.parse({ slack: { botToken: 'xoxb-1', defaultChannel: '#alerts' } }).slack).toEqual({ botToken: 'xoxb-1', defaultChannel: '#alerts' });
+    expect(SecretsDocumentSchema.safeParse({ slack: { webhookPath: '/services/T/B/x' } }).success).toBe(false);
+    expect(SecretsDocumentSchema.safeParse({ slack: { botToken: '', defaultChannel: '#alerts' } }).success).toBe(false);
+  });
+
   it('has a local secrets file with a signing secret for every registered integration and the GitHub and Shopify ones', () => {
     const doc = SecretsDocumentSchema.parse(JSON.parse(readFileSync('config/secrets.local.json', 'utf8')));
     for (const def of Object.values(INTEGRATIONS)) expect(doc.webhooks[def.source.secretName], def.name).toBeDefined();
     expect(Object.keys(doc.webhooks)).toEqual(expect.arrayContaining(['github-issue-triage', 'shopify-order-risk']));
     expect(doc.github?.token).toBeTruthy();
     expect(doc.shopify?.accessToken).toBeTruthy();
+    expect(doc.slack).toMatchObject({ botToken: expect.stringMatching(/^xoxb-/), defaultChannel: expect.any(String) });
   });
 });
