@@ -45,17 +45,27 @@ export class MemoryAuditStore implements AuditStore, AuditArchive {
   }
 
   async append(record: AuditRecord): Promise<void | 'exists'> {
+    return this.appendSealed(record, this.writer);
+  }
+  private async appendSealed(record: AuditRecord, writer: { stage: string; key: () => Promise<Buffer> } | undefined): Promise<void | 'exists'> {
     const key = auditKey(record);
+    // Sealed before the check, so check and write happen in one synchronous step.
+    const body = structuredClone(await withWriterMac(record, key, writer));
     const existing = this.records.get(key);
     if (existing) {
       if (sameRecord(existing, record)) return 'exists';
       throw new AuditIntegrityError(`Audit record ${key} already exists with other content; audit records are write-once.`);
     }
-    this.put(key, structuredClone(await withWriterMac(record, key, this.writer)));
+    this.put(key, body);
   }
   async listDecision(integration: string, decisionId: string): Promise<AuditRecord[]> {
     const prefix = `decisions/${integration}/${decisionId}/`;
     return [...this.records.entries()].filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => a.localeCompare(b)).map(([, r]) => structuredClone(r));
+  }
+  /** This log as another writer sees it: several stages appending to one bucket, each with its own key. */
+  as(writer: AuditWriter): AuditStore {
+    const view = new MemoryAuditStore({ writer, now: this.now });
+    return { append: (record) => this.appendSealed(record, view.writer), listDecision: (i, d) => this.listDecision(i, d) };
   }
 
   async *listObjects(prefix: string): AsyncIterable<AuditObject> {

@@ -68,7 +68,10 @@ export async function withWriterMac(record: AuditRecord, objectKey: string, writ
   return { ...sealed, writer: writer.stage, mac: macRecord(await writer.key(), writer.stage, objectKey, record.hash) };
 }
 
-/** True when `existing` (read back from a store) is a valid copy of `record`: same hash, and a hash that matches its content. */
+/**
+ * True when `existing` (read back from a store) and `record` are the same sealed record: both
+ * hashes match their contents and each other. An edited record that kept its old hash is not.
+ */
 export function sameRecord(existing: AuditRecord, record: AuditRecord): boolean {
-  return existing.hash === record.hash && hashRecord(existing) === existing.hash;
+  return existing.hash === record.hash && hashRecord(existing) === existing.hash && hashRecord(record) === record.hash;
 }
