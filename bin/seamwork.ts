@@ -16,6 +16,11 @@ const USAGE = `seamwork — the seams between a vendor's webhook and the action 
                                                    (--bucket: a deployed stack's, with your AWS credentials;
                                                    --verify-signature: re-check the vendor's signature over
                                                    the sealed raw bytes; exit 4 when it does not match)
+  audit verify [--since ISO] [--integration N] [--bucket AUDIT_BUCKET] [--json] [--table DEDUPE_TABLE]
+                                                   check the whole audit log: chains, writer MACs, conflicts,
+                                                   signed checkpoints, the dedupe table, delete markers;
+                                                   exit 1 on any finding (see docs/audit.md)
+  audit checkpoint [--bucket AUDIT_BUCKET]         write a signed checkpoint of the audit log now
   replay <decision-id> [--model ID] [--json] [--bucket AUDIT_BUCKET]
                                                    re-run a decision from its audit records, actions suppressed
   eval <integration> [--path ai|baseline] [--update-baseline] [--out DIR]
@@ -133,6 +138,11 @@ async function main(argv: string[]): Promise<number> {
       const { costCommand } = await import('../lib/cli/cost.js');
       const { UsageError } = await import('../lib/cli/contracts.js');
       return costCommand(rest).catch((err: unknown) => (err instanceof UsageError ? usage(err.message) : Promise.reject(err)));
+    }
+    case 'audit': {
+      const { auditCommand } = await import('../lib/cli/audit.js');
+      const { UsageError } = await import('../lib/cli/contracts.js');
+      return auditCommand(rest).catch((err: unknown) => (err instanceof UsageError ? usage(err.message) : Promise.reject(err)));
     }
     case 'backfill': {
       const { backfillCommand } = await import('../lib/cli/backfill.js');

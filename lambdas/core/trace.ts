@@ -1,4 +1,6 @@
 import { verifyChain, type AuditRecord } from './audit-record.js';
+import { describeConflict, findConflicts } from './audit/conflicts.js';
+import type { DecisionCheckpointState } from './audit/decision-state.js';
 import type { CheckResult } from './envelope.js';
 
 /** What one decision came to, reconstructed from its audit records alone (invariant 6). */
@@ -19,12 +21,15 @@ export interface DecisionSummary {
   promptHash?: string;
   chainOk: boolean;
   chainProblems: string[];
+  /** Two outcome records of one stage at one position: the outcome is undecided, never picked silently. */
+  conflicts: string[];
   stages: string[];
 }
 
 /** Summarises a decision's audit chain. */
 export function summariseDecision(records: AuditRecord[]): DecisionSummary {
   const verdict = verifyChain(records);
+  const conflicts = findConflicts(records).map(describeConflict);
   const chain = verdict.chain.length > 0 ? verdict.chain : records;
   const find = (kind: string) => chain.filter((r) => r.kind === kind).at(-1);
   const inferred = find('inferred') ?? find('cost_refused');
@@ -37,7 +42,7 @@ export function summariseDecision(records: AuditRecord[]): DecisionSummary {
   return {
     decisionId: records[0]?.decisionId ?? 'unknown',
     integration: records[0]?.integration ?? 'unknown',
-    outcome: verdict.ok ? (last?.data.outcome as string | undefined) : undefined,
+    outcome: verdict.ok && conflicts.length === 0 ? (last?.data.outcome as string | undefined) : undefined,
     path: route?.path,
     decision: (verified?.data.decision as Record<string, unknown> | undefined) ?? (inferred?.data.response as { toolInput?: Record<string, unknown> } | undefined)?.toolInput,
     checks: (verified?.data.checks as CheckResult[] | undefined) ?? [],
@@ -50,6 +55,7 @@ export function summariseDecision(records: AuditRecord[]): DecisionSummary {
     promptHash: prompt?.hash,
     chainOk: verdict.ok,
     chainProblems: verdict.problems,
+    conflicts,
     stages: chain.map((r) => `${r.stage}:${r.kind}`),
   };
 }
@@ -66,14 +72,33 @@ function redactions(counts: Record<string, number> | undefined): string {
   return found.length ? found.map(([k, n]) => `${k}×${n}`).join(', ') : 'nothing';
 }
 
+function outcomeLine(s: DecisionSummary): string {
+  if (!s.chainOk) return 'unknown: the audit chain does not verify';
+  if (s.conflicts.length > 0) return 'undecided: conflicting outcome records (see conflict)';
+  return s.outcome ?? 'in flight';
+}
+
+/** One line on where a decision stands against the signed checkpoints. */
+export function renderCheckpointState(state: DecisionCheckpointState): string {
+  switch (state.state) {
+    case 'conflict':
+      return `checkpoint CONFLICT — ${state.conflicts.join('; ')}`;
+    case 'not-checkpointed':
+      return 'checkpoint not yet checkpointed (deleting its last records would not be detected until it is)';
+    case 'covered':
+      return `checkpoint covered by checkpoint ${state.checkpoint} at head seq ${state.headSeq ?? 'none'}${state.signature === 'unverified' ? ' (signature not verified: no checkpointer key)' : ''}${state.problems.length ? ` — ${state.problems.join('; ')}` : ''}`;
+  }
+}
+
 /** The whole story of a decision as readable text. */
 export function renderTrace(records: AuditRecord[]): string {
   const s = summariseDecision(records);
   const lines: string[] = [];
   lines.push(`decision ${s.decisionId}  (${s.integration})`);
-  lines.push(`outcome  ${s.chainOk ? (s.outcome ?? 'in flight') : 'unknown: the audit chain does not verify'}${s.path ? `   path ${s.path}` : ''}${s.code ? `   code ${s.code}` : ''}`);
+  lines.push(`outcome  ${outcomeLine(s)}${s.path ? `   path ${s.path}` : ''}${s.code ? `   code ${s.code}` : ''}`);
   lines.push(`chain    ${s.chainOk ? 'intact' : 'BROKEN'} — ${records.length} records`);
   for (const p of s.chainProblems) lines.push(`         ${p}`);
+  for (const c of s.conflicts) lines.push(`conflict ${c}`);
   lines.push('');
   const verdict = verifyChain(records);
   const onChain = new Set(verdict.chain.map((r) => r.hash));

@@ -1,5 +1,8 @@
 import { verifyChain } from '../../lambdas/core/audit-record.js';
-import { renderTrace } from '../../lambdas/core/trace.js';
+import { renderCheckpointState, renderTrace } from '../../lambdas/core/trace.js';
+import { decisionCheckpointState } from '../../lambdas/core/audit/decision-state.js';
+import { findConflicts } from '../../lambdas/core/audit/conflicts.js';
+import { auditKeyRing } from './audit.js';
 import { INTEGRATIONS } from '../../lambdas/integrations/index.js';
 import { DynamoTokenVault } from '../../lambdas/aws/dynamo-stores.js';
 import { webhookSecrets } from '../../lambdas/aws/secrets.js';
@@ -15,6 +18,7 @@ export async function traceCommand(decisionId: string, opts: { integration?: str
     const records = await audit.listDecision(name, decisionId);
     if (records.length === 0) continue;
     console.log(opts.json ? JSON.stringify(records, null, 2) : renderTrace(records));
+    if (!opts.json) console.log(renderCheckpointState(await decisionCheckpointState(audit, name, decisionId, auditKeyRing({ bucket: opts.bucket }))));
     if (opts.verifySignature) {
       const def = getIntegration(name)!;
       const accepted = records.find((r) => r.kind === 'accepted');
@@ -28,8 +32,8 @@ export async function traceCommand(decisionId: string, opts: { integration?: str
         if (result.verdict === 'invalid') return 4;
       }
     }
-    // A chain that does not verify is an incident, not a trace: say so in the exit code too.
-    return verifyChain(records).ok ? 0 : 3;
+    // A chain that does not verify, or a conflict, is an incident, not a trace: say so in the exit code too.
+    return verifyChain(records).ok && findConflicts(records).length === 0 ? 0 : 3;
   }
   console.error(`No audit records for decision ${decisionId}. (The local audit log lives in memory: decisions from an earlier \`npm start\` are gone when it stops.)`);
   return 1;

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
+import type { Checkpoint } from '../../lambdas/core/audit/checkpoint.js';
 import { ENV, QUEUE_STAGES, type QueueStage } from '../../lambdas/core/config-keys.js';
 import { INGEST, STAGE_SPECS, QUEUES, type QueueName } from '../topology.js';
 import { startConnectorTargets, type ConnectorTargets } from './connector-targets.js';
@@ -50,6 +51,8 @@ export interface LocalStack {
   drain(timeoutMs?: number): Promise<void>;
   /** Runs the reservation sweeper once (it also runs every 30 s), as the schedule does in AWS. */
   sweep(): Promise<{ released: number }>;
+  /** Writes an audit checkpoint now (one is also written every 30 s when the log changed), signed with `<stateDir>/keys/checkpointer.key`. */
+  checkpoint(): Promise<Checkpoint | undefined>;
   /** Poller counters per stage since start: invocations, messages left for redelivery, handler errors. */
   pollerStats(): Record<QueueStage, { invocations: number; failed: number; handlerErrors: number }>;
   /** Messages waiting in a queue or its DLQ. */
@@ -105,6 +108,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   // The schedule's stand-in; a failed sweep is retried at the next tick, as in AWS.
   const sweeper = setInterval(() => void sweep().catch((err: unknown) => console.error('[seamwork-sweep] failed:', err)), 30_000);
   sweeper.unref();
+  const { writeCheckpoint } = await import('../../lambdas/core/audit/checkpoint.js');
+  const { S3AuditStore } = await import('../../lambdas/aws/s3-audit-store.js');
+  const { FileKeyRing } = await import('../../lambdas/aws/audit-keys.js');
+  const checkpoint = () => writeCheckpoint({ archive: new S3AuditStore(env[ENV.AUDIT_BUCKET]), keys: new FileKeyRing(join(stateDir, 'keys'), { create: true }) });
+  const checkpointer = setInterval(() => void checkpoint().catch((err: unknown) => console.error('[seamwork-checkpoint] failed:', err)), 30_000);
+  checkpointer.unref();
   const handlers: Record<QueueStage, (e: SQSEvent, c: Context) => Promise<unknown>> = {
     validate: (await import('../../lambdas/handlers/validate.js')).handler,
     infer: (await import('../../lambdas/handlers/infer.js')).handler,
@@ -159,7 +168,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   return {
     apiUrl: api.url,
     webhookUrl: (integration) => `${api.url}/webhooks/${integration}`,
-    emulators, model, connectors, flags, env, drain, depth, sweep,
+    emulators, model, connectors, flags, env, drain, depth, sweep, checkpoint,
     pollerStats: () => {
       const out = Object.fromEntries(QUEUE_STAGES.map((s) => [s, { invocations: 0, failed: 0, handlerErrors: 0 }])) as ReturnType<LocalStack['pollerStats']>;
       pollers.forEach((p, i) => {
@@ -176,6 +185,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     },
     stop: async () => {
       clearInterval(sweeper);
+      clearInterval(checkpointer);
       await api.stop();
       await Promise.all(pollers.map((p) => p.stop()));
       sqs.destroy();

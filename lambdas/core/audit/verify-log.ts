@@ -145,8 +145,8 @@ function latestEntries(checkpoints: Checkpoint[], integration: string | undefine
   return out;
 }
 
-// What a checkpoint covered must still be there: the head, and the first `records` records in coverage order.
-function checkCoverage(seq: number, entry: CheckpointEntry, records: StoredRecord[] | undefined, findings: AuditFinding[]): void {
+/** What checkpoint `seq` covered of a decision must still be there: the head, and the first `records` records in coverage order. */
+export function checkCoverage(seq: number, entry: CheckpointEntry, records: StoredRecord[] | undefined, findings: AuditFinding[]): void {
   const { integration, decisionId } = entry;
   const at = (code: AuditFinding['code'], message: string) => findings.push({ code, integration, decisionId, message: `${integration}/${decisionId}: ${message}` });
   if (!records || records.length === 0) return void at('DECISION_MISSING', `checkpoint ${seq} covered ${entry.records} record(s) of it; none is left.`);
