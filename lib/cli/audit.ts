@@ -59,7 +59,7 @@ export async function auditCommand(args: string[]): Promise<number> {
       return result.findings.length === 0 ? 0 : 1;
     }
     case 'checkpoint': {
-      const written = await writeCheckpoint({ archive: store, keys: auditKeyRing({ ...keyOpts, create: !values.bucket }) });
+      const written = await writeCheckpoint({ archive: store, keys: auditKeyRing({ ...keyOpts, create: !values.bucket || values.keys !== undefined }) });
       console.log(written ? `checkpoint ${written.seq}: ${written.decisions.length} decision(s), root ${written.root.slice(0, 16)}…, until ${written.until}` : 'nothing changed since the last checkpoint; none written.');
       return 0;
     }
