@@ -107,4 +107,18 @@ export class AuditBucket extends Construct {
       }),
     );
   }
+
+  /**
+   * Let a stage read back its own records (keys `decisions/…/<seq>-<stage>-…`), and nothing else:
+   * the audit store compares a record that already exists with the one being appended, so
+   * re-appending what a stage committed succeeds and a different one is refused.
+   */
+  grantReadOwnRecords(grantee: iam.IGrantable, stage: string): void {
+    if (!/^[a-z][a-z0-9-]*$/.test(stage)) throw new Error(`AuditBucket: "${stage}" is not a stage name`);
+    const principal = grantee.grantPrincipal;
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects(`decisions/*-${stage}-*`)] }),
+    );
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.key.keyArn] }));
+  }
 }
