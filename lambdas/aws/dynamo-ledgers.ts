@@ -49,8 +49,21 @@ export class DynamoStageLedger implements StageLedger {
       if (!isConditionFailure(err)) throw storeError(`Stage claim of ${key} failed`, err);
     }
     const item = await this.get(key);
-    if (item?.commit) return { kind: 'completed', commit: unpack<StageCommit>(String(item.commit)), handedOn: item.handedOn === true };
-    return { kind: 'busy', leaseUntil: Number(item?.leaseUntil ?? now) };
+    if (!item?.commit) return { kind: 'busy', leaseUntil: Number(item?.leaseUntil ?? now) };
+    const commit = unpack<StageCommit>(String(item.commit));
+    if (item.handedOn === true || Number(item.leaseUntil ?? 0) > now) return { kind: 'completed', commit, handedOn: item.handedOn === true };
+    // The delivery that committed died before applying it all: take the applying over, once.
+    try {
+      await dynamoClient().send(new UpdateCommand({
+        TableName: this.table, Key: { pk: this.pk(key) }, UpdateExpression: 'SET #token = :token, leaseUntil = :lease',
+        ConditionExpression: 'handedOn = :f AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+        ExpressionAttributeNames: { '#token': 'token' }, ExpressionAttributeValues: { ':token': token, ':lease': now + opts.leaseSeconds * 1000, ':now': now, ':f': false },
+      }));
+      return { kind: 'completed', commit, handedOn: false, applyToken: token };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw storeError(`Stage apply claim of ${key} failed`, err);
+      return { kind: 'completed', commit, handedOn: false };
+    }
   }
 
   async remember(key: string, token: string, step: string, value: unknown): Promise<void> {
@@ -78,7 +91,8 @@ export class DynamoStageLedger implements StageLedger {
     try {
       await dynamoClient().send(new UpdateCommand({
         TableName: this.table, Key: { pk: this.pk(key) },
-        UpdateExpression: 'SET #commit = :c, handedOn = :f REMOVE #token, leaseUntil, memo',
+        // The lease stays: it now covers applying the commit (a redelivery meanwhile leaves that to this delivery).
+        UpdateExpression: 'SET #commit = :c, handedOn = :f REMOVE memo',
         ConditionExpression: '#token = :token AND attribute_not_exists(#commit)',
         ExpressionAttributeNames: { '#commit': 'commit', '#token': 'token' }, ExpressionAttributeValues: { ':c': packed, ':f': false, ':token': token },
       }));
@@ -103,7 +117,7 @@ export class DynamoStageLedger implements StageLedger {
 
   async markHandedOn(key: string): Promise<void> {
     try {
-      await dynamoClient().send(new UpdateCommand({ TableName: this.table, Key: { pk: this.pk(key) }, UpdateExpression: 'SET handedOn = :t', ExpressionAttributeValues: { ':t': true } }));
+      await dynamoClient().send(new UpdateCommand({ TableName: this.table, Key: { pk: this.pk(key) }, UpdateExpression: 'SET handedOn = :t REMOVE #token, leaseUntil', ExpressionAttributeNames: { '#token': 'token' }, ExpressionAttributeValues: { ':t': true } }));
     } catch (err) {
       throw storeError(`Marking ${key} handed on failed`, err);
     }

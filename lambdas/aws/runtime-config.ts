@@ -19,6 +19,8 @@ export interface RuntimeConfig {
   slackBaseUrl?: string;
   githubApiUrl?: string;
   shopifyShopUrl?: string;
+  /** Connector call timeout in ms. @default CONNECTOR_TIMEOUT_MS */
+  connectorTimeoutMs?: number;
   maxBodyBytes: number;
   toleranceSeconds: number;
   defaultTenant: string;
@@ -58,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     [ENV.SLACK_BASE_URL]: optionalUrl,
     [ENV.GITHUB_API_URL]: optionalUrl,
     [ENV.SHOPIFY_SHOP_URL]: optionalUrl,
+    [ENV.CONNECTOR_TIMEOUT_MS]: z.coerce.number().int().positive().optional(),
     [ENV.MAX_BODY_BYTES]: z.coerce.number().int().positive().default(256 * 1024),
     [ENV.SIGNATURE_TOLERANCE_SECONDS]: z.coerce.number().int().positive().default(300),
     [ENV.DEFAULT_TENANT]: z.string().min(1).default('default'),
@@ -85,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     slackBaseUrl: e[ENV.SLACK_BASE_URL],
     githubApiUrl: e[ENV.GITHUB_API_URL],
     shopifyShopUrl: e[ENV.SHOPIFY_SHOP_URL],
+    connectorTimeoutMs: e[ENV.CONNECTOR_TIMEOUT_MS],
     maxBodyBytes: e[ENV.MAX_BODY_BYTES],
     toleranceSeconds: e[ENV.SIGNATURE_TOLERANCE_SECONDS],
     defaultTenant: e[ENV.DEFAULT_TENANT],

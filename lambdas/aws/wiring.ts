@@ -100,6 +100,7 @@ export class Wiring {
         return {
           zendeskBaseUrl: this.config.zendeskBaseUrl, slackBaseUrl: this.config.slackBaseUrl,
           githubApiUrl: this.config.githubApiUrl, shopifyShopUrl: this.config.shopifyShopUrl,
+          ...(this.config.connectorTimeoutMs ? { connectorTimeoutMs: this.config.connectorTimeoutMs } : {}),
           zendesk: secrets.zendesk, slack: secrets.slack, github: secrets.github, shopify: secrets.shopify,
         };
       }, { remainingMs: this.remainingMs, faults: this.faults }),

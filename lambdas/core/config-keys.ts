@@ -32,6 +32,8 @@ export const ENV = {
   GITHUB_API_URL: 'SEAMWORK_GITHUB_API_URL',
   /** The Shopify shop's admin origin, `https://<shop>.myshopify.com`. */
   SHOPIFY_SHOP_URL: 'SEAMWORK_SHOPIFY_SHOP_URL',
+  /** How long a connector call may take before it counts as unanswered (its outcome then reconciled). @default CONNECTOR_TIMEOUT_MS */
+  CONNECTOR_TIMEOUT_MS: 'SEAMWORK_CONNECTOR_TIMEOUT_MS',
   /** Max accepted webhook body in bytes. */
   MAX_BODY_BYTES: 'SEAMWORK_MAX_BODY_BYTES',
   /** Replay window for signed timestamps, in seconds. */

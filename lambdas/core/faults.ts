@@ -32,13 +32,19 @@ export function draw(seed: number, name: string): number {
 }
 
 /**
+ * Every crash injected in this process, whichever handler's injector made it (a chaos test reads
+ * it to know which decisions died where).
+ */
+export const CRASH_LOG: Array<{ point: CrashPoint; decisionId: string }> = [];
+
+/**
  * Kills a handler at a crash point for the configured share of decisions, once per (point,
  * decision), as a process that dies and is restarted would: the next delivery finds whatever the
  * dead one left behind (leases, half-applied commits, vendor effects).
  */
 export function seededFaults(config: ChaosConfig): FaultInjector & { crashed(): Array<{ point: CrashPoint; decisionId: string }> } {
   const seen = new Set<string>();
-  const log: Array<{ point: CrashPoint; decisionId: string }> = [];
+  const log = CRASH_LOG;
   return {
     crash(point, decisionId) {
       const rate = config.crash[point] ?? 0;

@@ -20,8 +20,16 @@ export class MemoryStageLedger implements StageLedger {
 
   async claim(key: string, opts: { leaseSeconds: number; now: Date }): Promise<StageClaim> {
     const item = this.items.get(key) ?? { memo: {} };
-    if (item.commit) return { kind: 'completed', commit: structuredClone(item.commit), handedOn: item.handedOn ?? false };
     const now = opts.now.getTime();
+    if (item.commit) {
+      const commit = structuredClone(item.commit);
+      if (item.handedOn || (item.leaseUntil ?? 0) > now) return { kind: 'completed', commit, handedOn: item.handedOn ?? false };
+      // The delivery that committed died before applying it all: this one takes the applying over.
+      const applyToken = randomUUID();
+      item.token = applyToken;
+      item.leaseUntil = now + opts.leaseSeconds * 1000;
+      return { kind: 'completed', commit, handedOn: false, applyToken };
+    }
     if (item.token && (item.leaseUntil ?? 0) > now) return { kind: 'busy', leaseUntil: item.leaseUntil! };
     const token = randomUUID();
     this.items.set(key, { ...item, token, leaseUntil: now + opts.leaseSeconds * 1000 });
@@ -38,7 +46,6 @@ export class MemoryStageLedger implements StageLedger {
     const item = this.items.get(key);
     if (!item || item.commit || item.token !== token) return false;
     item.commit = structuredClone(commit);
-    item.token = undefined;
     return true;
   }
 

@@ -223,8 +223,12 @@ export interface StageCommit {
 export type StageClaim =
   /** This delivery runs the stage; `memo` holds the steps an earlier attempt already completed. */
   | { kind: 'claimed'; token: string; memo: Record<string, unknown> }
-  /** The stage already committed; `handedOn` says whether its records and messages were all applied. */
-  | { kind: 'completed'; commit: StageCommit; handedOn: boolean }
+  /**
+   * The stage already committed. `handedOn`: its records and messages were all applied. Not yet:
+   * `applyToken` is set when this delivery took over applying them (the delivery that committed
+   * died: its lease ran out); absent while that delivery may still be applying them itself.
+   */
+  | { kind: 'completed'; commit: StageCommit; handedOn: boolean; applyToken?: string }
   /** Another delivery holds the stage until `leaseUntil` (epoch ms). */
   | { kind: 'busy'; leaseUntil: number };
 
@@ -239,7 +243,7 @@ export interface StageLedger {
   claim(key: string, opts: { leaseSeconds: number; now: Date }): Promise<StageClaim>;
   /** Stores the result of one step with a side effect under the caller's lease. */
   remember(key: string, token: string, step: string, value: unknown): Promise<void>;
-  /** Stores the commit if the caller still holds the lease; false when it lost it. */
+  /** Stores the commit if the caller still holds the lease (which now covers applying it); false when it lost it. */
   complete(key: string, token: string, commit: StageCommit): Promise<boolean>;
   /** Gives the lease back after a recorded retryable failure: the next delivery runs (memo kept). */
   release(key: string, token: string): Promise<void>;

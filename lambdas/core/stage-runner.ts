@@ -96,7 +96,9 @@ export async function runStage(
   }
   if (claim?.kind === 'completed') {
     ports.metrics.add(METRICS.StageRedelivered);
-    if (!claim.handedOn) await applyCommit(key, claim.commit, ports);
+    // Applied already, or being applied by the delivery that committed (whose own message stays
+    // on the queue until it is): nothing to do. Its holder died: apply exactly that commit.
+    if (claim.applyToken) await applyCommit(key, claim.commit, ports);
     return { status: 'done', outcome: claim.commit.outcome, duplicate: true };
   }
   const token = claim?.kind === 'claimed' ? claim.token : undefined;
@@ -105,7 +107,7 @@ export async function runStage(
   let commit: StageCommit;
   try {
     const out = await fn(envelope, memo);
-    ports.faults?.crash('after-stage-work', envelope.decisionId);
+    ports.faults?.crash('after-stage-work', `${stage}/${envelope.decisionId}`);
     commit = planHandOn(stage, envelope, out, seal, ports);
   } catch (caught) {
     if (caught instanceof SimulatedCrash) throw caught;
@@ -125,7 +127,7 @@ export async function runStage(
       ports.metrics.add(METRICS.StageRedelivered);
       return { status: 'done', duplicate: true };
     }
-    ports.faults?.crash('after-commit', envelope.decisionId);
+    ports.faults?.crash('after-commit', `${stage}/${envelope.decisionId}`);
   }
   try {
     await applyCommit(key, commit, ports);

@@ -85,7 +85,8 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     try {
       result = await run.result;
     } catch (error) {
-      onError(error, routeKey);
+      // An injected crash (chaos tests) is the point of the run, not news; the caller still sees a 500.
+      if ((error as Error)?.name !== 'SimulatedCrash') onError(error, routeKey);
       return sendJson(res, 500, { message: 'Internal Server Error' });
     }
     writeResult(res, result);

@@ -1,8 +1,9 @@
 import {
-  ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand,
+  ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand,
   type Message, type MessageAttributeValue, type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import { draw } from '../../lambdas/core/faults.js';
 import { LOCAL_REGION } from './emulators.js';
 import { createLambdaContext, invokeWithTimeout } from './lambda-context.js';
 
@@ -25,6 +26,12 @@ export interface SqsPollerOptions {
   memoryMb?: number;
   /** Long-poll wait per receive; short so `stop()` is quick. @default 1 */
   waitTimeSeconds?: number;
+  /**
+   * Fault injection (chaos tests): this share of first deliveries is also put back on the queue as
+   * a copy, as SQS's at-least-once delivery may do, so two consumers can get the same message.
+   * @default none
+   */
+  duplicates?: { rate: number; seed: number };
   /** Told about handler failures and SQS errors; the poller itself carries on. @default console.error */
   onError?: (error: unknown, info: { phase: 'receive' | 'invoke' | 'delete' | 'release'; functionName: string }) => void;
 }
@@ -39,6 +46,10 @@ export interface SqsPollerStats {
   /** Messages left on the queue for redelivery (thrown handler, timeout, or batch item failure). */
   failed: number;
   handlerErrors: number;
+  /** Invocations that died of an injected crash (chaos tests). */
+  crashes: number;
+  /** Copies sent to inject a duplicate delivery (chaos tests). */
+  duplicatesInjected: number;
 }
 
 /** A running poller. */
@@ -51,6 +62,8 @@ export interface SqsPoller {
 }
 
 const MAX_RECEIVE_BATCH = 10;
+/** Marks an injected duplicate (its value: the original's message id), so it is not copied again. */
+const DUPLICATE_ATTRIBUTE = 'seamwork-duplicate-of';
 const ERROR_BACKOFF_MS = 1000;
 
 /**
@@ -69,7 +82,7 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
       console.error(`[${info.functionName}] ${info.phase} failed:`, error)),
     queueArn: queueArnFromUrl(opts.queueUrl),
   };
-  const stats: SqsPollerStats = { receives: 0, emptyReceives: 0, invocations: 0, deleted: 0, failed: 0, handlerErrors: 0 };
+  const stats: SqsPollerStats = { receives: 0, emptyReceives: 0, invocations: 0, deleted: 0, failed: 0, handlerErrors: 0, crashes: 0, duplicatesInjected: 0 };
   let stopping = false;
   let busy = false;
   let lastReceiveEmpty = false;
@@ -103,6 +116,7 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
     if (stopping) { await release(messages); return; }
     busy = true;
     try {
+      await duplicate(messages);
       await invoke(messages);
     } finally {
       busy = false;
@@ -119,7 +133,9 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
       failedIds = failuresFrom(await run.result, event);
     } catch (error) {
       stats.handlerErrors++;
-      config.onError(error, { phase: 'invoke', functionName: config.functionName });
+      // An injected crash is the point of a chaos run, not news.
+      if ((error as Error)?.name === 'SimulatedCrash') stats.crashes++;
+      else config.onError(error, { phase: 'invoke', functionName: config.functionName });
       failedIds = new Set(event.Records.map((r) => r.messageId));
     }
     // A timed-out handler is still running in this process; let it finish before the next batch.
@@ -127,6 +143,24 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
     stats.failed += failedIds.size;
     const done = messages.filter((m) => !failedIds.has(m.MessageId ?? ''));
     if (done.length > 0) await remove(done);
+  }
+
+  /** Sends a copy of the chosen first deliveries back to the queue: a duplicate another consumer may get at once. */
+  async function duplicate(messages: Message[]): Promise<void> {
+    const d = config.duplicates;
+    if (!d || d.rate <= 0) return;
+    for (const m of messages) {
+      if (m.Attributes?.ApproximateReceiveCount !== '1' || m.MessageAttributes?.[DUPLICATE_ATTRIBUTE]) continue;
+      if (draw(d.seed, m.MessageId ?? '') >= d.rate) continue;
+      try {
+        await config.sqs.send(new SendMessageCommand({
+          QueueUrl: config.queueUrl, MessageBody: m.Body ?? '', MessageAttributes: { [DUPLICATE_ATTRIBUTE]: { DataType: 'String', StringValue: m.MessageId ?? '' } },
+        }));
+        stats.duplicatesInjected++;
+      } catch (error) {
+        config.onError(error, { phase: 'receive', functionName: config.functionName });
+      }
+    }
   }
 
   async function remove(messages: Message[]): Promise<void> {

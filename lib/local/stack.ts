@@ -5,6 +5,7 @@ import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
 import type { Checkpoint } from '../../lambdas/core/audit/checkpoint.js';
 import { ENV, QUEUE_STAGES, type QueueStage } from '../../lambdas/core/config-keys.js';
 import { INGEST, STAGE_SPECS, QUEUES, type QueueName } from '../topology.js';
+import { encodeMessageBody } from '../../lambdas/aws/sqs-queues.js';
 import { startConnectorTargets, type ConnectorTargets } from './connector-targets.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type Emulators } from './emulators.js';
 import { startFlagsAgent, type FlagsAgent } from './flags-agent.js';
@@ -33,6 +34,13 @@ export interface LocalStackOptions {
    * (idempotency, cost reservations) happen locally as they do in AWS. @default 2
    */
   concurrency?: number;
+  /**
+   * Every function's timeout, overriding the topology's (chaos tests: a crashed invocation's
+   * leases lapse in seconds, as they do in AWS long before SQS redelivers). @default the topology's
+   */
+  functionTimeoutSeconds?: number;
+  /** Inject duplicate SQS deliveries at every stage (chaos tests). @default none */
+  duplicateDeliveries?: { rate: number; seed: number };
   /** Told when the flags file turns invalid (the last valid version keeps being served). @default console.warn */
   onFlagsProblem?: (problem: string | undefined) => void;
 }
@@ -54,7 +62,7 @@ export interface LocalStack {
   /** Writes an audit checkpoint now (one is also written every 30 s when the log changed), signed with `<stateDir>/keys/checkpointer.key`. */
   checkpoint(): Promise<Checkpoint | undefined>;
   /** Poller counters per stage since start: invocations, messages left for redelivery, handler errors. */
-  pollerStats(): Record<QueueStage, { invocations: number; failed: number; handlerErrors: number }>;
+  pollerStats(): Record<QueueStage, { invocations: number; failed: number; handlerErrors: number; crashes: number; duplicatesInjected: number }>;
   /** Messages waiting in a queue or its DLQ. */
   depth(queue: QueueName | `${QueueName}-dlq`): Promise<number>;
   /** Puts a message straight on a queue, as a redelivery or a duplicate would arrive. */
@@ -123,7 +131,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
 
   const api: HttpApi = await startHttpApi({
     port: opts.apiPort ?? 0,
-    routes: [{ method: 'POST', path: INGEST.route, handler: (e: APIGatewayProxyEventV2) => ingest(e), functionName: 'seamwork-ingest', timeoutSeconds: INGEST.timeoutSeconds }],
+    routes: [{ method: 'POST', path: INGEST.route, handler: (e: APIGatewayProxyEventV2, c: Context) => ingest(e, c), functionName: 'seamwork-ingest', timeoutSeconds: opts.functionTimeoutSeconds ?? INGEST.timeoutSeconds }],
   });
 
   const sqs = new SQSClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: emulators.endpoints.sqs, useQueueUrlAsEndpoint: false });
@@ -132,7 +140,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       queueUrl: emulators.queueUrls[stage].url,
       handler: handlers[stage] as never,
       batchSize: STAGE_SPECS[stage].batchSize,
-      timeoutSeconds: STAGE_SPECS[stage].timeoutSeconds,
+      timeoutSeconds: opts.functionTimeoutSeconds ?? STAGE_SPECS[stage].timeoutSeconds,
+      ...(opts.duplicateDeliveries ? { duplicates: opts.duplicateDeliveries } : {}),
       sqs,
       functionName: `seamwork-${stage}`,
     }),
@@ -170,18 +179,20 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     webhookUrl: (integration) => `${api.url}/webhooks/${integration}`,
     emulators, model, connectors, flags, env, drain, depth, sweep, checkpoint,
     pollerStats: () => {
-      const out = Object.fromEntries(QUEUE_STAGES.map((s) => [s, { invocations: 0, failed: 0, handlerErrors: 0 }])) as ReturnType<LocalStack['pollerStats']>;
+      const out = Object.fromEntries(QUEUE_STAGES.map((s) => [s, { invocations: 0, failed: 0, handlerErrors: 0, crashes: 0, duplicatesInjected: 0 }])) as ReturnType<LocalStack['pollerStats']>;
       pollers.forEach((p, i) => {
         const stage = QUEUE_STAGES[Math.floor(i / (opts.concurrency ?? 2))];
         const st = p.stats();
         out[stage].invocations += st.invocations;
         out[stage].failed += st.failed;
         out[stage].handlerErrors += st.handlerErrors;
+        out[stage].crashes += st.crashes;
+        out[stage].duplicatesInjected += st.duplicatesInjected;
       });
       return out;
     },
     enqueue: async (queue, body) => {
-      await sqs.send(new SendMessageCommand({ QueueUrl: emulators.queueUrls[queue].url, MessageBody: JSON.stringify(body) }));
+      await sqs.send(new SendMessageCommand({ QueueUrl: emulators.queueUrls[queue].url, MessageBody: encodeMessageBody(body) }));
     },
     stop: async () => {
       clearInterval(sweeper);

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetClients } from '../../lambdas/aws/clients.js';
 import { DynamoCostLedger, DynamoDedupeStore, DynamoTokenPacer, DynamoTokenVault } from '../../lambdas/aws/dynamo-stores.js';
-import { IdempotentActionExecutor } from '../../lambdas/aws/idempotent-executor.js';
+import { DynamoActionLedger, DynamoStageLedger } from '../../lambdas/aws/dynamo-ledgers.js';
+import { ExactlyOnceExecutor, type ConnectorPort } from '../../lambdas/core/exactly-once.js';
 import { S3AuditStore } from '../../lambdas/aws/s3-audit-store.js';
 import { sealRecord } from '../../lambdas/core/audit-record.js';
 import { AuditIntegrityError } from '../../lambdas/core/errors.js';
@@ -150,28 +151,72 @@ describe('AWS adapters under concurrency', () => {
     expect(await vault.get('dec_v', new Date('2026-01-01T00:02:00Z'))).toEqual({});
   });
 
-  it('runs an action once when two deliveries race to execute it', async () => {
-    const executor = new IdempotentActionExecutor(emulators.tables.idempotency, async () => ({
-      slackBaseUrl: targets.slackUrl, slack: { webhookPath: '/services/T/B/x' },
-    }));
+  it('runs an action once at the vendor when three attempts race to execute it', async () => {
+    let sent = 0;
+    const vendor: ConnectorPort = {
+      execute: async () => { sent++; await new Promise((r) => setTimeout(r, 30)); return { status: 200 }; },
+      reconcile: async () => ({ found: sent > 0, response: { status: 200 } }) as never,
+    };
+    const executor = new ExactlyOnceExecutor({ ledger: new DynamoActionLedger(emulators.tables.idempotency), connector: vendor, now: () => new Date(), leaseMs: () => 30_000 });
     const action: ActionRequest = { name: 'slack.post_urgent', connector: 'slack', params: { text: 'race' } };
     const settled = await Promise.allSettled([1, 2, 3].map(() => executor.execute('dec_race', action, {})));
-    const executed = settled.filter((s) => s.status === 'fulfilled' && s.value.status === 'executed');
-    expect(executed).toHaveLength(1);
-    // The losers either saw the stored result or were told to retry (in progress): never a second post.
+    expect(settled.filter((s) => s.status === 'fulfilled' && s.value.status === 'executed')).toHaveLength(1);
+    // The losers were told to retry (in progress): never a second send.
     for (const s of settled) if (s.status === 'rejected') expect((s.reason as { code?: string }).code).toBe('ACTION_IN_PROGRESS');
-    expect(targets.requests().filter((r) => r.target === 'slack')).toHaveLength(1);
-    const again = await executor.execute('dec_race', action, {});
-    expect(again.status).toBe('duplicate');
-    expect(targets.requests().filter((r) => r.target === 'slack')).toHaveLength(1);
+    expect(sent).toBe(1);
+    expect((await executor.execute('dec_race', action, {})).status).toBe('duplicate');
+    expect(sent).toBe(1);
+  });
+
+  it('hands an unknown action outcome to the next attempt once the lease is given back', async () => {
+    const ledger = new DynamoActionLedger(emulators.tables.idempotency);
+    const first = await ledger.take('k-unknown', { leaseMs: 60_000, now: new Date() });
+    expect(first).toMatchObject({ ok: true, unknown: false });
+    expect(await ledger.take('k-unknown', { leaseMs: 60_000, now: new Date() })).toMatchObject({ ok: false, state: { state: 'sending' } });
+    await ledger.release('k-unknown', (first as { token: string }).token);
+    expect(await ledger.take('k-unknown', { leaseMs: 60_000, now: new Date() })).toMatchObject({ ok: true, unknown: true });
+    await ledger.done('k-unknown', { status: 201 }, 'reconciled', new Date());
+    expect(await ledger.take('k-unknown', { leaseMs: 60_000, now: new Date() })).toMatchObject({ ok: false, state: { state: 'done', via: 'reconciled', response: { status: 201 } } });
+  });
+
+  it('lets one of many concurrent deliveries claim a stage, keeps its steps, and returns its commit to the rest', async () => {
+    const ledger = new DynamoStageLedger(emulators.tables.idempotency);
+    const now = new Date();
+    const claims = await Promise.all(Array.from({ length: 10 }, () => ledger.claim('s#race', { leaseSeconds: 60, now })));
+    const won = claims.filter((c) => c.kind === 'claimed');
+    expect(won).toHaveLength(1);
+    expect(claims.filter((c) => c.kind === 'busy')).toHaveLength(9);
+    const token = (won[0] as { token: string }).token;
+    await ledger.remember('s#race', token, 'model:abc', { usage: { input_tokens: 3 } });
+    await ledger.release('s#race', token);
+    const again = await ledger.claim('s#race', { leaseSeconds: 60, now });
+    expect(again).toMatchObject({ kind: 'claimed', memo: { 'model:abc': { usage: { input_tokens: 3 } } } });
+    const commit = { records: [], sends: [{ queue: 'act', body: { text: '✓ 😀 𠀀' } }], outcome: 'acted' };
+    expect(await ledger.complete('s#race', (again as { token: string }).token, commit)).toBe(true);
+    expect(await ledger.claim('s#race', { leaseSeconds: 60, now })).toEqual({ kind: 'completed', commit, handedOn: false });
+    await ledger.markHandedOn('s#race');
+    expect(await ledger.claim('s#race', { leaseSeconds: 60, now })).toMatchObject({ kind: 'completed', handedOn: true });
+  });
+
+  it('takes a stage over from a holder whose lease ran out, and refuses the late holder\'s commit', async () => {
+    const ledger = new DynamoStageLedger(emulators.tables.idempotency);
+    const t0 = new Date('2026-12-04T00:00:00Z');
+    const dead = await ledger.claim('s#late', { leaseSeconds: 1, now: t0 });
+    const taker = await ledger.claim('s#late', { leaseSeconds: 60, now: new Date(t0.getTime() + 2_000) });
+    expect(taker.kind).toBe('claimed');
+    expect(await ledger.complete('s#late', (dead as { token: string }).token, { records: [], sends: [] })).toBe(false);
+    expect(await ledger.complete('s#late', (taker as { token: string }).token, { records: [], sends: [] })).toBe(true);
   });
 
   it('refuses to overwrite an audit record, by its own guard, although the emulator would overwrite', async () => {
     const store = new S3AuditStore(emulators.buckets.audit);
     const record = sealRecord({ decisionId: 'dec_w', integration: 'support-triage', stage: 'ingest', attempt: 1, kind: 'accepted', at: '2026-11-25T00:00:00Z', data: {} }, null);
     await store.append(record);
-    await expect(store.append(record)).rejects.toBeInstanceOf(AuditIntegrityError);
-    expect(await store.listDecision('support-triage', 'dec_w')).toEqual([record]);
+    // The very same record again is a redelivery re-applying its commit: nothing changes.
+    await expect(store.append(record)).resolves.toBe('exists');
+    // Other content under the same key is refused.
+    await expect(store.append({ ...record, data: { forged: true } })).rejects.toBeInstanceOf(AuditIntegrityError);
+    expect((await store.listDecision('support-triage', 'dec_w')).map((r) => r.data)).toEqual([record.data]);
   });
 
   it('is not protected by the emulator alone: without the guard the same write goes through (why the guard exists)', async () => {

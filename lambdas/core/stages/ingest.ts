@@ -270,6 +270,9 @@ async function accept(
     deps.metrics.add(METRICS.StageRedelivered);
     commit = claim.commit;
     if (claim.handedOn) return { status: 202, body: { status: 'accepted', decisionId } };
+    if (!claim.applyToken) {
+      return { status: 503, body: { status: 'retry', code: 'DELIVERY_IN_PROGRESS', reason: `Another delivery of event ${eventId} is finishing its acceptance; retry shortly.` } };
+    }
   } else {
     commit = await acceptance(def, parsed, text, eventId, decisionId, now, req, deps);
     if (deps.ledger && claim?.kind === 'claimed' && !(await deps.ledger.complete(key, claim.token, commit))) {
