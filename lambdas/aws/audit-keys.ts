@@ -12,6 +12,9 @@ import { ConfigurationError, SeamworkError } from '../core/errors.js';
  * or secret's text (trimmed).
  */
 
+/** Audit key secrets are named `<prefix><writer>` (the CDK stack's AuditKeys and `seamwork audit --key-prefix`). */
+export const DEFAULT_AUDIT_KEY_PREFIX = 'seamwork/audit-key/';
+
 /** Reads (and, with `create`, first makes) `<dir>/<name>.key`. */
 export async function readKeyFile(dir: string, name: string, opts: { create: boolean }): Promise<Buffer | undefined> {
   if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new ConfigurationError(`Audit key name "${name}" is not a writer name.`);

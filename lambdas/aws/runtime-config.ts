@@ -11,6 +11,10 @@ export interface RuntimeConfig {
   queueUrls: Record<string, string>;
   tables: { dedupe?: string; ledger?: string; idempotency?: string; vault?: string; drift?: string };
   auditBucket: string;
+  /** This function's audit MAC key, in AWS (one secret per writer). */
+  auditKeySecret?: string;
+  /** Locally: the folder of every writer's key file. */
+  auditKeysDir?: string;
   payloadBucket?: string;
   flagsUrl?: string;
   secretsArn?: string;
@@ -48,6 +52,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
   const schema = z.object({
     [ENV.AUDIT_BUCKET]: z.string().min(1),
     [ENV.PAYLOAD_BUCKET]: z.string().min(1).optional(),
+    [ENV.AUDIT_KEY_SECRET]: z.string().min(1).optional(),
+    [ENV.AUDIT_KEYS_DIR]: z.string().min(1).optional(),
     [ENV.TABLE_DEDUPE]: z.string().min(1).optional(),
     [ENV.TABLE_LEDGER]: z.string().min(1).optional(),
     [ENV.TABLE_IDEMPOTENCY]: z.string().min(1).optional(),
@@ -80,6 +86,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     queueUrls,
     tables: { dedupe: e[ENV.TABLE_DEDUPE], ledger: e[ENV.TABLE_LEDGER], idempotency: e[ENV.TABLE_IDEMPOTENCY], vault: e[ENV.TABLE_VAULT], drift: e[ENV.TABLE_DRIFT] },
     auditBucket: e[ENV.AUDIT_BUCKET],
+    auditKeySecret: e[ENV.AUDIT_KEY_SECRET],
+    auditKeysDir: e[ENV.AUDIT_KEYS_DIR],
     payloadBucket: e[ENV.PAYLOAD_BUCKET],
     flagsUrl: e[ENV.FLAGS_URL],
     secretsArn: e[ENV.SECRETS_ARN],

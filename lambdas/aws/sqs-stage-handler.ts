@@ -39,7 +39,7 @@ export function makeStageHandler(stage: QueueStage, build: (w: Wiring, metrics: 
       try {
         const remaining = wiring.remainingMs();
         const res = await runStage(stage, envelope, { attempt, maxReceiveCount: wiring.config.maxReceiveCount[stage] }, fn, {
-          audit: wiring.audit, queues: wiring.queues, metrics: sink, now: () => new Date(),
+          audit: wiring.auditFor(stage), queues: wiring.queues, metrics: sink, now: () => new Date(),
           // The lease ends with the invocation: past it, this delivery is dead for sure.
           ledger: wiring.stageLedger, ...(remaining !== undefined ? { leaseSeconds: Math.max(1, Math.ceil(remaining / 1000)) } : {}), faults: wiring.faults,
         });

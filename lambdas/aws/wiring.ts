@@ -12,6 +12,10 @@ import { DynamoStageLedger } from './dynamo-ledgers.js';
 import { seededFaults } from '../core/faults.js';
 import type { FaultInjector } from '../core/stage-runner.js';
 import { S3AuditStore } from './s3-audit-store.js';
+import { readKeyFile, readKeySecret } from './audit-keys.js';
+import type { AuditRecord } from '../core/audit-record.js';
+import { OPERATOR_WRITER, writerMayWrite } from '../core/audit/record-mac.js';
+import type { AuditStore } from '../core/ports.js';
 import { loadConfig, required, type RuntimeConfig } from './runtime-config.js';
 import { loadSecrets, webhookSecrets } from './secrets.js';
 import { SqsQueueSender } from './sqs-queues.js';
@@ -33,8 +37,28 @@ export class Wiring {
     return this.cache.get(name) as T;
   }
 
-  get audit() {
-    return this.once('audit', () => new S3AuditStore(this.config.auditBucket));
+  /**
+   * The audit store of one writer — a stage, or `operator` for the CLI's own records — sealing
+   * each record with that writer's key: in AWS the function's own secret, locally its key file.
+   * Without either, records are written without a MAC (and `audit verify` says so).
+   */
+  auditFor(writer: string): S3AuditStore {
+    return this.once(`audit:${writer}`, () => {
+      const { auditKeySecret: secret, auditKeysDir: dir } = this.config;
+      const key = dir ? async () => (await readKeyFile(dir, writer, { create: true }))! : secret ? () => readKeySecret(secret) : undefined;
+      return new S3AuditStore(this.config.auditBucket, key ? { writer: { stage: writer, key } } : {});
+    });
+  }
+
+  /**
+   * An audit store for code that writes as several stages in one process (backfill runs validate
+   * and infer in process): each record is sealed by the writer its stage names.
+   */
+  get audit(): AuditStore {
+    return this.once('audit', () => ({
+      append: (record: AuditRecord) => this.auditFor(writerOf(record)).append(record),
+      listDecision: (integration: string, decisionId: string) => this.auditFor('operator').listDecision(integration, decisionId),
+    }));
   }
   get queues() {
     return this.once('queues', () => new SqsQueueSender(this.config.queueUrls, this.config.payloadBucket));
@@ -116,4 +140,9 @@ export class Wiring {
     if (!def) throw new SeamworkError('UNKNOWN_INTEGRATION', `No integration named "${name}" is deployed.`, false);
     return def;
   };
+}
+
+/** Who may seal a record: its own stage, or the operator for the records only people write. */
+function writerOf(record: AuditRecord): string {
+  return writerMayWrite(record.stage, record) ? record.stage : OPERATOR_WRITER;
 }

@@ -13,6 +13,10 @@ export const ENV = {
   TABLE_VAULT: 'SEAMWORK_TABLE_VAULT',
   TABLE_DRIFT: 'SEAMWORK_TABLE_DRIFT',
   AUDIT_BUCKET: 'SEAMWORK_AUDIT_BUCKET',
+  /** The Secrets Manager secret (ARN or name) holding this function's audit MAC key (docs/audit.md). */
+  AUDIT_KEY_SECRET: 'SEAMWORK_AUDIT_KEY_SECRET',
+  /** Locally: the folder of the audit writers' key files (`<writer>.key`, made on first use). */
+  AUDIT_KEYS_DIR: 'SEAMWORK_AUDIT_KEYS_DIR',
   /**
    * Fault injection for chaos tests only (never set by the CDK stack): JSON
    * `{ "seed": n, "crash": { "<crash point>": rate } }` — the handler dies at that point for that

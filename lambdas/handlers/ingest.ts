@@ -30,7 +30,7 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
     const res = await ingestWebhook(
       { integration: event.pathParameters?.integration ?? '', body, headers, method: event.requestContext?.http?.method ?? 'POST', url: publicUrl(event, headers) },
       {
-        integration: getIntegration, secrets: wiring.secrets, dedupe: wiring.dedupe, vault: wiring.vault, rawBodyTtlSeconds: RETENTION_SECONDS, audit: wiring.audit, queues: wiring.queues, metrics: sink,
+        integration: getIntegration, secrets: wiring.secrets, dedupe: wiring.dedupe, vault: wiring.vault, rawBodyTtlSeconds: RETENTION_SECONDS, audit: wiring.auditFor('ingest'), queues: wiring.queues, metrics: sink,
         now: () => new Date(), maxBodyBytes: wiring.config.maxBodyBytes, toleranceSeconds: wiring.config.toleranceSeconds,
         defaultTenant: wiring.config.defaultTenant, dedupeTtlSeconds: 7 * 24 * 3600,
         // Exactly-once acceptance; the lease ends with the invocation (a retry after it takes over).

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FileKeyRing, SecretsKeyRing } from '../../lambdas/aws/audit-keys.js';
+import { DEFAULT_AUDIT_KEY_PREFIX, FileKeyRing, SecretsKeyRing } from '../../lambdas/aws/audit-keys.js';
 import { DynamoDedupeIndex } from '../../lambdas/aws/dedupe-index.js';
 import { writeCheckpoint } from '../../lambdas/core/audit/checkpoint.js';
 import { AUDIT_FINDING_CODES } from '../../lambdas/core/audit/finding.js';
@@ -10,8 +10,6 @@ import { ENV } from '../../lambdas/core/config-keys.js';
 import { UsageError } from './contracts.js';
 import { cliAuditStore } from './state.js';
 
-/** Secrets holding the writers' keys in AWS are named `<prefix><writer>`. */
-export const DEFAULT_AUDIT_KEY_PREFIX = 'seamwork/audit-key/';
 
 /**
  * The writers' keys the CLI verifies with: a deployed stack's secrets when `bucket` is named (your

@@ -1,6 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_AUDIT_KEY_PREFIX, readKeyFile, readKeySecret } from '../../lambdas/aws/audit-keys.js';
 import { S3AuditStore } from '../../lambdas/aws/s3-audit-store.js';
+import { OPERATOR_WRITER } from '../../lambdas/core/audit/record-mac.js';
+import { ENV } from '../../lambdas/core/config-keys.js';
 
 /** What `seamwork start` leaves for the other commands: the API URL and the handlers' environment. */
 export interface LocalState {
@@ -28,7 +31,13 @@ export function useLocalState(stateDir = join(process.cwd(), '.seamwork')): Loca
  * The audit store the CLI reads: a deployed stack's bucket (your AWS credentials) when named,
  * otherwise the running local stack's.
  */
-export function cliAuditStore(bucket?: string): S3AuditStore {
+export function cliAuditStore(bucket?: string, opts: { keyPrefix?: string } = {}): S3AuditStore {
   if (!bucket) useLocalState();
-  return new S3AuditStore(bucket ?? process.env.SEAMWORK_AUDIT_BUCKET!, { headBeforePut: false });
+  // What a person appends (review decisions, redrives) is sealed with the operator's key: the local
+  // stack's key file, or in AWS the operator secret (`<prefix>operator`) your role can read.
+  const dir = bucket ? undefined : process.env[ENV.AUDIT_KEYS_DIR];
+  const key = dir
+    ? async () => (await readKeyFile(dir, OPERATOR_WRITER, { create: true }))!
+    : () => readKeySecret(`${opts.keyPrefix ?? process.env.SEAMWORK_AUDIT_KEY_PREFIX ?? DEFAULT_AUDIT_KEY_PREFIX}${OPERATOR_WRITER}`);
+  return new S3AuditStore(bucket ?? process.env.SEAMWORK_AUDIT_BUCKET!, { headBeforePut: !bucket, writer: { stage: OPERATOR_WRITER, key } });
 }

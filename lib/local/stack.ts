@@ -91,6 +91,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     ...emulators.env,
     [ENV.FLAGS_URL]: flags.url,
     [ENV.SECRETS_FILE]: opts.secretsFile ?? join(root, 'config/secrets.local.json'),
+    // Each stage seals its audit records with its own key file (one secret per stage in AWS).
+    [ENV.AUDIT_KEYS_DIR]: join(stateDir, 'keys'),
     [ENV.ZENDESK_BASE_URL]: connectors.zendeskUrl,
     [ENV.SLACK_BASE_URL]: connectors.slackUrl,
     [ENV.GITHUB_API_URL]: connectors.githubUrl,

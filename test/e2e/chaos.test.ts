@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { FileKeyRing } from '../../lambdas/aws/audit-keys.js';
+import { DynamoDedupeIndex } from '../../lambdas/aws/dedupe-index.js';
 import { DynamoCostLedger } from '../../lambdas/aws/dynamo-stores.js';
+import { S3AuditStore } from '../../lambdas/aws/s3-audit-store.js';
+import { verifyAuditLog } from '../../lambdas/core/audit/verify-log.js';
 import type { AuditRecord } from '../../lambdas/core/audit-record.js';
 import { ENV, QUEUE_STAGES } from '../../lambdas/core/config-keys.js';
 import { toMicroUsd } from '../../lambdas/core/cost.js';
@@ -31,7 +36,7 @@ import { startTestStack } from '../support/local-stack.js';
  */
 const EVENTS = Number(process.env.SEAMWORK_CHAOS_EVENTS ?? 150);
 const SEED = Number(process.env.SEAMWORK_CHAOS_SEED ?? 7);
-const CRASH = { 'after-stage-work': 0.02, 'after-commit': 0.02, 'after-vendor-call': 0.03, 'after-ingest-send': 0.015 };
+const CRASH = { 'after-stage-work': 0.02, 'after-commit': 0.02, 'after-vendor-call': 0.03, 'after-ingest-send': 0.02 };
 const MODEL_FAULTS = { rate_limit: 0.02, overloaded: 0.03, server_error: 0.02, timeout: 0.01, malformed_json: 0.01, schema_break: 0.01, invented_quote: 0.02 };
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
@@ -86,7 +91,7 @@ describe(`exactly once under chaos (${EVENTS} events)`, () => {
     const events = Array.from({ length: EVENTS }, (_, i) => pool[(i * 7) % pool.length]);
     const results = await mapPool(events, 8, async ({ def, g }, i) => {
       const secret = localSecret(stack, def);
-      const body = JSON.stringify(withEventId(def, g.body, `chaos-${SEED}-${i}`));
+      const body = JSON.stringify(withEventId(def, g.body, `chaos-${SEED}-${i}`, i));
       const fixed = Object.fromEntries(Object.entries(g.headers ?? {}).map(([k, v]) => [k, DELIVERY_ID_HEADER.test(k) ? randomUUID() : v]));
       const url = stack.webhookUrl(def.name);
       // The vendor's retries resend the same delivery: the same body and delivery id, a fresh signature.
@@ -181,7 +186,7 @@ describe(`exactly once under chaos (${EVENTS} events)`, () => {
         audited += ((r.data.groundingCalls ?? []) as Array<{ response: { messageId?: string } }>).filter((c) => c.response.messageId).length;
       }
     }
-    expect(answered).toBe(audited);
+    expect({ answered, audited }).toEqual({ answered: audited, audited });
   });
 
   it('parks each decision once: no duplicate DLQ, review or quarantine entries', () => {
@@ -196,6 +201,16 @@ describe(`exactly once under chaos (${EVENTS} events)`, () => {
     }
   });
 
+  it('leaves an audit log that verifies whole: every record sealed by its own writer, no conflict, checkpoints and dedupe table agree', async () => {
+    await stack.checkpoint();
+    const result = await verifyAuditLog({
+      archive: new S3AuditStore(stack.env[ENV.AUDIT_BUCKET]), keys: new FileKeyRing(join(stack.stateDir, 'keys')), index: new DynamoDedupeIndex(stack.env[ENV.TABLE_DEDUPE]),
+    });
+    expect(result.findings.map((f) => `${f.code}: ${f.message}`)).toEqual([]);
+    expect(result.counts.decisions).toBeGreaterThanOrEqual(EVENTS);
+    expect(result.counts.notCheckpointed).toBe(0);
+  });
+
   it('keeps the ledger equal to the audited costs: nothing billed twice, nothing lost', async () => {
     const ledger = new DynamoCostLedger(stack.env[ENV.TABLE_LEDGER]);
     const day = new Date().toISOString().slice(0, 10);
@@ -207,14 +222,20 @@ describe(`exactly once under chaos (${EVENTS} events)`, () => {
         if (usage) audited += toMicroUsd(usage.costUsd);
       }
     }
-    expect(Math.abs(spent - audited)).toBeLessThanOrEqual(sent.length * 3);
+    expect({ spent, audited, off: spent - audited }).toMatchObject({ off: expect.toSatisfy((d: number) => Math.abs(d) <= sent.length * 3) });
   });
 });
 
-/** The event with a fresh vendor event id where the integration reads it from the body (Zendesk). */
-function withEventId(def: IntegrationDefinition, body: unknown, id: string): unknown {
-  const b = structuredClone(body) as Record<string, unknown>;
+/**
+ * The event as a distinct delivery: a fresh vendor event id where the integration reads it from
+ * the body (Zendesk), and a body of its own where the dedupe also claims the body's hash (GitHub,
+ * Shopify), changing a field no decision reads.
+ */
+function withEventId(def: IntegrationDefinition, body: unknown, id: string, n: number): unknown {
+  const b = structuredClone(body) as Record<string, any>;
   if (def.name === 'support-triage') b.id = id;
+  if (def.name === 'github-issue-triage') b.issue.id = 900_000_000 + n;
+  if (def.name === 'shopify-order-risk') b.token = `${b.token}-${id}`;
   return b;
 }
 
