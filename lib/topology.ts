@@ -69,6 +69,14 @@ export const SWEEPER = {
   tables: ['ledger'] as TableName[],
 } as const;
 
+/** The audit checkpointer: a signed, chained checkpoint of the audit log on a schedule (docs/audit.md). */
+export const CHECKPOINTER = {
+  entry: 'lambdas/handlers/checkpoint.ts',
+  scheduleMinutes: 15,
+  timeoutSeconds: 300,
+  memoryMb: 512,
+} as const;
+
 /** The queue stages, in pipeline order. */
 export const STAGE_SPECS: Record<QueueStage, StageSpec> = {
   validate: {

@@ -96,7 +96,7 @@ export class AuditBucket extends Construct {
       new iam.PolicyStatement({
         sid: 'AppendAuditRecords',
         actions: ['s3:PutObject'],
-        resources: [this.bucket.arnForObjects('*')],
+        resources: [this.bucket.arnForObjects('decisions/*')],
       }),
     );
     principal.addToPrincipalPolicy(
@@ -106,6 +106,18 @@ export class AuditBucket extends Construct {
         resources: [this.key.keyArn],
       }),
     );
+  }
+
+  /**
+   * Let the checkpointer read the whole log (list, get) and append checkpoints under
+   * `checkpoints/` — and write nothing else.
+   */
+  grantCheckpointer(grantee: iam.IGrantable): void {
+    const principal = grantee.grantPrincipal;
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ListAuditLog', actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }));
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadAuditLog', actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects('*')] }));
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'AppendCheckpoints', actions: ['s3:PutObject'], resources: [this.bucket.arnForObjects('checkpoints/*')] }));
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'AuditLogKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [this.key.keyArn] }));
   }
 
   /**

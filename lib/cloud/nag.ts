@@ -21,10 +21,10 @@ export interface NagAcknowledgement {
  * The IAM5 finding id cdk-nag reports for `<bucket arn>/*`: it names the bucket by logical id.
  * Resolved now because the finding is matched on that exact text.
  */
-function objectsWildcardFinding(bucket: s3.IBucket): string {
+function objectsWildcardFinding(bucket: s3.IBucket, pattern = '*'): string {
   const stack = Stack.of(bucket);
   const logicalId = stack.resolve(stack.getLogicalId(bucket.node.defaultChild as CfnResource)) as string;
-  return `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/*]`;
+  return `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${pattern}]`;
 }
 
 /**
@@ -58,14 +58,39 @@ export function acknowledgeSeamworkFindings(stack: SeamworkStack): NagAcknowledg
       'bounds unauthenticated load.',
   );
 
-  const roles: iam.Role[] = [stack.ingest.role, ...Object.values(stack.stages).map((s) => s.role)];
-  for (const role of roles) {
+  for (const [writer, secret] of Object.entries(stack.auditKeys.secrets)) {
+    ack(
+      secret,
+      'AwsSolutions-SMG4',
+      `The ${writer} audit MAC key verifies every record sealed with it for as long as the log is kept: rotating it ` +
+        'would need the verifier to keep every past key, so it is rotated by adding a new writer key (docs/audit.md), not in place.',
+    );
+  }
+  ack(
+    stack.checkpointer.role,
+    objectsWildcardFinding(stack.audit.bucket),
+    'The checkpointer reads every audit record and checkpoint (s3:GetObject, under run-time keys) to digest them; it ' +
+      'writes nowhere but checkpoints/ and deletes nothing.',
+  );
+  ack(
+    stack.checkpointer.role,
+    objectsWildcardFinding(stack.audit.bucket, 'checkpoints/*'),
+    'Checkpoint keys are numbered at run time (checkpoints/<seq>.json); the only action there is a conditional s3:PutObject.',
+  );
+  const roles: Array<{ stage: string; role: iam.Role }> = [{ stage: 'ingest', role: stack.ingest.role }, ...Object.entries(stack.stages).map(([stage, s]) => ({ stage, role: s.role }))];
+  for (const { stage, role } of roles) {
     ack(
       role,
-      objectsWildcardFinding(stack.audit.bucket),
+      objectsWildcardFinding(stack.audit.bucket, 'decisions/*'),
       'Audit record keys are generated at run time (integration/decision id/seq-stage-attempt-hash), so the resource is the ' +
-        "bucket's objects. The only action is s3:PutObject (a conditional If-None-Match put): no read, no delete, no " +
+        "records' prefix. The only action is s3:PutObject (a conditional If-None-Match put): no delete, no " +
         'retention change, and Object Lock COMPLIANCE makes every record write-once.',
+    );
+    ack(
+      role,
+      objectsWildcardFinding(stack.audit.bucket, `decisions/*-${stage}-*`),
+      `The ${stage} stage reads back only records it wrote (their keys carry the stage name), so that re-appending a record ` +
+        'it committed before a crash is recognised as the same record rather than refused; it cannot list or read other stages\' records.',
     );
     ack(
       role,

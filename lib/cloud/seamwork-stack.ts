@@ -13,9 +13,10 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV, PARKING_QUEUES, QUEUE_STAGES, REVIEW_QUEUE, type ParkingQueue, type StageName } from '../../lambdas/core/config-keys.js';
-import { BUCKETS, FLAGS, INGEST, REVIEW_SPEC, QUEUES, STAGE_SPECS, SWEEPER, TABLES, isParkingQueue, type QueueName, type TableName } from '../topology.js';
+import { BUCKETS, CHECKPOINTER, FLAGS, INGEST, REVIEW_SPEC, QUEUES, STAGE_SPECS, SWEEPER, TABLES, isParkingQueue, type QueueName, type TableName } from '../topology.js';
 import { Alarms } from './alarms.js';
 import { AuditBucket } from './audit-bucket.js';
+import { AuditKeys } from './audit-keys.js';
 import { FLAGS_URL, Flags, appConfigExtensionLayer } from './flags.js';
 import { acknowledgeSeamworkFindings, type NagAcknowledgement } from './nag.js';
 import { SeamworkFunction } from './seamwork-function.js';
@@ -42,7 +43,12 @@ export const TABLE_ACCESS: Partial<Record<StageName, Partial<Record<TableName, T
 
 /** Items a stage may touch in a table it shares, by partition-key prefix (IAM dynamodb:LeadingKeys). */
 export const TABLE_KEY_PREFIX: Partial<Record<StageName, Partial<Record<TableName, string>>>> = {
-  verify: { ledger: 'breaker#' },
+  // The stage ledger (exactly once per decision and stage) for every stage; act also keeps its actions' progress.
+  ingest: { idempotency: 'seamwork/v1/stage#' },
+  validate: { idempotency: 'seamwork/v1/stage#' },
+  infer: { idempotency: 'seamwork/v1/stage#' },
+  verify: { ledger: 'breaker#', idempotency: 'seamwork/v1/stage#' },
+  act: { idempotency: 'seamwork/v1/' },
 };
 
 const TABLE_ACTIONS: Record<TableAccess, string[]> = {
@@ -152,6 +158,10 @@ export class SeamworkStack extends Stack {
   public readonly tables: Record<TableName, dynamodb.Table>;
   /** The write-once audit log. */
   public readonly audit: AuditBucket;
+  /** One audit MAC key per writer (each stage, the operator, the checkpointer). */
+  public readonly auditKeys: AuditKeys;
+  /** The scheduled audit checkpointer. */
+  public readonly checkpointer: SeamworkFunction;
   /** Oversized payloads, by reference. */
   public readonly payloadBucket: s3.Bucket;
   /** Webhook signing secrets: read by ingest only. */
@@ -186,6 +196,7 @@ export class SeamworkStack extends Stack {
     }
 
     this.audit = new AuditBucket(this, 'Audit', { retentionDays: props.auditRetentionDays });
+    this.auditKeys = new AuditKeys(this, 'AuditKeys', { prefix: `seamwork/${this.stackName}/audit-key/` });
     this.payloadBucket = new s3.Bucket(this, 'PayloadBucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -202,7 +213,7 @@ export class SeamworkStack extends Stack {
       description: 'Seamwork: webhook signing secrets, {"webhooks":{"<secretName>":["current","previous"]}}',
     });
     this.connectorSecret = new secretsmanager.Secret(this, 'ConnectorSecret', {
-      description: 'Seamwork: connector credentials, {"zendesk":{"email","apiToken"},"slack":{"webhookPath"},"github":{"token"},"shopify":{"accessToken"}}',
+      description: 'Seamwork: connector credentials, {"zendesk":{"email","apiToken"},"slack":{"botToken","defaultChannel"},"github":{"token"},"shopify":{"accessToken"}}',
     });
     this.modelSecret = new secretsmanager.Secret(this, 'ModelSecret', {
       description: 'Seamwork: the model provider API key',
@@ -295,6 +306,24 @@ export class SeamworkStack extends Stack {
       targets: [new eventsTargets.LambdaFunction(this.sweeper.fn, { retryAttempts: 0 })],
     });
 
+    // The checkpointer: every few minutes, a signed checkpoint chained to the last one, over the
+    // decisions that changed. It reads the log, appends under checkpoints/, and reads its own key.
+    this.checkpointer = new SeamworkFunction(this, 'Checkpointer', {
+      stage: 'checkpoint',
+      entry: CHECKPOINTER.entry,
+      timeoutSeconds: CHECKPOINTER.timeoutSeconds,
+      memoryMb: CHECKPOINTER.memoryMb,
+      logRetention,
+      environment: { ...bucketEnv, [ENV.AUDIT_KEY_SECRET]: this.auditKeys.secrets.checkpointer.secretArn },
+    });
+    this.audit.grantCheckpointer(this.checkpointer.role);
+    this.auditKeys.grantWriter('checkpointer', this.checkpointer.role);
+    new events.Rule(this, 'CheckpointerSchedule', {
+      description: 'Seamwork: sign and chain an audit checkpoint',
+      schedule: events.Schedule.rate(Duration.minutes(CHECKPOINTER.scheduleMinutes)),
+      targets: [new eventsTargets.LambdaFunction(this.checkpointer.fn, { retryAttempts: 2 })],
+    });
+
     // ── Wiring: what each function may reach, straight from the topology ────────────────
     const wiring: Array<{
       stage: StageName;
@@ -349,6 +378,10 @@ export class SeamworkStack extends Stack {
       }
 
       this.audit.grantAppend(w.role);
+      // Its own audit MAC key, and read-back of its own records (an identical re-append succeeds).
+      this.auditKeys.grantWriter(w.stage, w.role);
+      w.fn.addEnvironment(ENV.AUDIT_KEY_SECRET, this.auditKeys.secrets[w.stage].secretArn);
+      this.audit.grantReadOwnRecords(w.role, w.stage);
       w.role.addToPolicy(
         new iam.PolicyStatement({
           sid: 'PayloadsByReference',
@@ -433,6 +466,8 @@ export class SeamworkStack extends Stack {
       new CfnOutput(this, `DlqUrl-${name}`, { value: this.queues[name].dlq.queueUrl });
     }
     new CfnOutput(this, 'AuditBucketName', { value: this.audit.bucket.bucketName });
+    new CfnOutput(this, 'AuditKeyPrefix', { description: 'seamwork audit verify --key-prefix (one secret per writer)', value: `seamwork/${this.stackName}/audit-key/` });
+    new CfnOutput(this, 'CheckpointerFunctionName', { value: this.checkpointer.fn.functionName });
     new CfnOutput(this, 'SigningSecretArn', { description: 'Put webhook signing secrets here (JSON; see the README)', value: this.signingSecret.secretArn });
     new CfnOutput(this, 'ConnectorSecretArn', { description: 'Put connector credentials here (JSON; see the README)', value: this.connectorSecret.secretArn });
     new CfnOutput(this, 'ModelSecretArn', { description: 'Put {"anthropicApiKey":"..."} here', value: this.modelSecret.secretArn });

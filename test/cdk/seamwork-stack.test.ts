@@ -121,6 +121,7 @@ describe('SeamworkStack functions', () => {
         ...(spec ? [ENV.dlqUrl(stage), ENV.maxReceiveCount(stage)] : [ENV.MAX_BODY_BYTES]),
         ...(spec?.readsFlags ? [ENV.FLAGS_URL] : []),
         ...(!spec || spec.callsModel || spec.callsConnectors ? [ENV.SECRETS_ARN] : []),
+        ENV.AUDIT_KEY_SECRET,
       ];
 
       for (const name of names) expect(known, `${stage}: ${name} is not an ENV name`).toContain(name);
@@ -222,13 +223,24 @@ describe('SeamworkStack least privilege', () => {
     expect(actVault.length).toBeGreaterThan(0);
     for (const s of actVault) for (const w of writes) expect(actionsOf(s)).not.toContain(w);
 
-    // verify reaches the ledger table for the circuit breaker's counts, and only those items.
+    // verify reaches the ledger table for the circuit breaker's counts, and the idempotency table
+    // for its own stage ledger items, and only those items.
     const verify = functions().find((f) => f.stage === 'verify')!;
     const verifyDynamo = statementsOfRole(verify.roleId).filter((st) => actionsOf(st).some((a) => a.startsWith('dynamodb:')));
-    expect(verifyDynamo.length).toBeGreaterThan(0);
-    for (const st of verifyDynamo) {
-      expect(JSON.stringify(st.Resource)).toBe(JSON.stringify(tableArn('ledger')));
-      expect((st as { Condition?: unknown }).Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['breaker#*'] } });
+    expect(verifyDynamo.map((st) => [JSON.stringify(st.Resource), (st as { Condition?: unknown }).Condition]).sort()).toEqual([
+      [JSON.stringify(tableArn('idempotency')), { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['seamwork/v1/stage#*'] } }],
+      [JSON.stringify(tableArn('ledger')), { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['breaker#*'] } }],
+    ].sort());
+  });
+
+  it('keeps every stage\'s stage-ledger items apart from the actions only act may record', () => {
+    const { stack } = built;
+    const idem = JSON.stringify({ 'Fn::GetAtt': [logicalId(stack, stack.tables.idempotency), 'Arn'] });
+    for (const { stage, roleId } of functions()) {
+      const onIdem = statementsOfRole(roleId).filter((st) => JSON.stringify(st.Resource) === idem);
+      expect(onIdem.length, stage).toBeGreaterThan(0);
+      const prefixes = onIdem.map((st) => (st as { Condition?: Record<string, Record<string, string[]>> }).Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']);
+      expect(prefixes, stage).toEqual(onIdem.map(() => [stage === 'act' ? 'seamwork/v1/*' : 'seamwork/v1/stage#*']));
     }
   });
 
@@ -241,17 +253,42 @@ describe('SeamworkStack least privilege', () => {
     expect(readers(logicalId(stack, stack.modelSecret))).toEqual(['infer']);
   });
 
-  it('lets functions append to the audit bucket and check a key, never delete or decrypt', () => {
+  it('lets functions append audit records and read back only their own, never list, delete or write a checkpoint', () => {
     const { stack } = built;
     const auditId = logicalId(stack, stack.audit.bucket);
     const keyId = logicalId(stack, stack.audit.key);
     for (const { stage, roleId } of functions()) {
       const statements = statementsOfRole(roleId);
       const onAudit = statements.filter((s) => JSON.stringify(s.Resource).includes(auditId));
-      expect(onAudit.flatMap(actionsOf).sort(), stage).toEqual(['s3:PutObject']);
+      expect(onAudit.flatMap(actionsOf).sort(), stage).toEqual(['s3:GetObject', 's3:PutObject']);
+      const put = onAudit.find((s) => actionsOf(s).includes('s3:PutObject'))!;
+      expect(JSON.stringify(put.Resource), stage).toContain('/decisions/*');
+      const get = onAudit.find((s) => actionsOf(s).includes('s3:GetObject'))!;
+      expect(JSON.stringify(get.Resource), stage).toContain(`/decisions/*-${stage}-*`);
       const onKey = statements.filter((s) => JSON.stringify(s.Resource).includes(keyId));
-      expect(onKey.flatMap(actionsOf), stage).toEqual(['kms:GenerateDataKey']);
+      expect(onKey.flatMap(actionsOf).sort(), stage).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
     }
+  });
+
+  it('lets each stage read its own audit MAC key and no other writer\'s', () => {
+    const { stack } = built;
+    for (const { stage, roleId } of functions()) {
+      const readable = Object.entries(stack.auditKeys.secrets)
+        .filter(([, secret]) => statementsOfRole(roleId).some((st) => actionsOf(st).includes('secretsmanager:GetSecretValue') && JSON.stringify(st.Resource).includes(logicalId(stack, secret))))
+        .map(([writer]) => writer);
+      expect(readable, stage).toEqual([stage]);
+    }
+  });
+
+  it('runs the checkpointer on a schedule, appending only under checkpoints/ with its own key', () => {
+    const { stack, template } = built;
+    const fnId = logicalId(stack, stack.checkpointer.fn);
+    const rules = Object.values(template.findResources('AWS::Events::Rule')).filter((r) => JSON.stringify(r).includes(fnId));
+    expect(rules).toHaveLength(1);
+    const roleId = logicalId(stack, stack.checkpointer.role);
+    const puts = statementsOfRole(roleId).filter((st) => actionsOf(st).includes('s3:PutObject'));
+    expect(puts.map((st) => JSON.stringify(st.Resource))).toEqual([expect.stringContaining('/checkpoints/*')]);
+    expect(statementsOfRole(roleId).some((st) => actionsOf(st).some((a) => a.startsWith('s3:Delete')))).toBe(false);
   });
 
   it('reads the flags profile only from the functions that read flags', () => {
