@@ -142,10 +142,10 @@ function list(held: Held[], now: Date): void {
     console.log('The review queue is empty.');
     return;
   }
-  console.log(`${cell('DECISION', 26)} ${cell('INTEGRATION', 20)} ${cell('STAGE', 7)} ${cell('CODE', 25)} ${cell('AGE', 5)} REASON`);
+  console.log(`${cell('DECISION', 28)} ${cell('INTEGRATION', 20)} ${cell('STAGE', 7)} ${cell('CODE', 25)} ${cell('AGE', 5)} REASON`);
   for (const h of held.sort((a, b) => a.sentAt.getTime() - b.sentAt.getTime())) {
     const i = h.item;
-    console.log(`${cell(i.decisionId, 26)} ${cell(i.integration, 20)} ${cell(i.stage, 7)} ${cell(i.code, 25)} ${cell(age(h.sentAt, now), 5)} ${oneLine(i.reason ?? '')}`);
+    console.log(`${cell(i.decisionId, 28)} ${cell(i.integration, 20)} ${cell(i.stage, 7)} ${cell(i.code, 25)} ${cell(age(h.sentAt, now), 5)} ${oneLine(i.reason ?? '')}`);
   }
   console.log(`\n${held.length} waiting. \`seamwork review show <decision-id>\` for one; then approve or reject it with --reason.`);
 }

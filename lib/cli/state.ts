@@ -34,8 +34,8 @@ export function useLocalState(stateDir = join(process.cwd(), '.seamwork')): Loca
 export function cliAuditStore(bucket?: string, opts: { keyPrefix?: string } = {}): S3AuditStore {
   if (!bucket) useLocalState();
   // What a person appends (review decisions, redrives) is sealed with the operator's key: the local
-  // stack's key file, or in AWS the operator secret (`<prefix>operator`) your role can read.
-  const dir = bucket ? undefined : process.env[ENV.AUDIT_KEYS_DIR];
+  // stack's key file (SEAMWORK_AUDIT_KEYS_DIR), or in AWS the operator secret (`<prefix>operator`) your role can read.
+  const dir = process.env[ENV.AUDIT_KEYS_DIR];
   const key = dir
     ? async () => (await readKeyFile(dir, OPERATOR_WRITER, { create: true }))!
     : () => readKeySecret(`${opts.keyPrefix ?? process.env.SEAMWORK_AUDIT_KEY_PREFIX ?? DEFAULT_AUDIT_KEY_PREFIX}${OPERATOR_WRITER}`);

@@ -3,7 +3,6 @@ import {
   type Message, type MessageAttributeValue, type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
-import { draw } from '../../lambdas/core/faults.js';
 import { LOCAL_REGION } from './emulators.js';
 import { createLambdaContext, invokeWithTimeout } from './lambda-context.js';
 
@@ -29,9 +28,10 @@ export interface SqsPollerOptions {
   /**
    * Fault injection (chaos tests): this share of first deliveries is also put back on the queue as
    * a copy, as SQS's at-least-once delivery may do, so two consumers can get the same message.
+   * Exactly that share, spread evenly (no draw), so a test can count on it.
    * @default none
    */
-  duplicates?: { rate: number; seed: number };
+  duplicates?: { rate: number };
   /** Told about handler failures and SQS errors; the poller itself carries on. @default console.error */
   onError?: (error: unknown, info: { phase: 'receive' | 'invoke' | 'delete' | 'release'; functionName: string }) => void;
 }
@@ -50,6 +50,8 @@ export interface SqsPollerStats {
   crashes: number;
   /** Copies sent to inject a duplicate delivery (chaos tests). */
   duplicatesInjected: number;
+  /** Messages received for the first time (ApproximateReceiveCount 1), injected copies excluded. */
+  firstDeliveries: number;
 }
 
 /** A running poller. */
@@ -82,8 +84,9 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
       console.error(`[${info.functionName}] ${info.phase} failed:`, error)),
     queueArn: queueArnFromUrl(opts.queueUrl),
   };
-  const stats: SqsPollerStats = { receives: 0, emptyReceives: 0, invocations: 0, deleted: 0, failed: 0, handlerErrors: 0, crashes: 0, duplicatesInjected: 0 };
+  const stats: SqsPollerStats = { receives: 0, emptyReceives: 0, invocations: 0, deleted: 0, failed: 0, handlerErrors: 0, crashes: 0, duplicatesInjected: 0, firstDeliveries: 0 };
   let stopping = false;
+  let duplicateCredit = 0;
   let busy = false;
   let lastReceiveEmpty = false;
   let wake: (() => void) | undefined;
@@ -148,10 +151,13 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
   /** Sends a copy of the chosen first deliveries back to the queue: a duplicate another consumer may get at once. */
   async function duplicate(messages: Message[]): Promise<void> {
     const d = config.duplicates;
-    if (!d || d.rate <= 0) return;
     for (const m of messages) {
       if (m.Attributes?.ApproximateReceiveCount !== '1' || m.MessageAttributes?.[DUPLICATE_ATTRIBUTE]) continue;
-      if (draw(d.seed, m.MessageId ?? '') >= d.rate) continue;
+      stats.firstDeliveries++;
+      if (!d || d.rate <= 0) continue;
+      duplicateCredit += d.rate;
+      if (duplicateCredit < 1) continue;
+      duplicateCredit -= 1;
       try {
         await config.sqs.send(new SendMessageCommand({
           QueueUrl: config.queueUrl, MessageBody: m.Body ?? '', MessageAttributes: { [DUPLICATE_ATTRIBUTE]: { DataType: 'String', StringValue: m.MessageId ?? '' } },

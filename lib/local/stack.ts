@@ -40,7 +40,7 @@ export interface LocalStackOptions {
    */
   functionTimeoutSeconds?: number;
   /** Inject duplicate SQS deliveries at every stage (chaos tests). @default none */
-  duplicateDeliveries?: { rate: number; seed: number };
+  duplicateDeliveries?: { rate: number };
   /** Told when the flags file turns invalid (the last valid version keeps being served). @default console.warn */
   onFlagsProblem?: (problem: string | undefined) => void;
 }
@@ -62,7 +62,7 @@ export interface LocalStack {
   /** Writes an audit checkpoint now (one is also written every 30 s when the log changed), signed with `<stateDir>/keys/checkpointer.key`. */
   checkpoint(): Promise<Checkpoint | undefined>;
   /** Poller counters per stage since start: invocations, messages left for redelivery, handler errors. */
-  pollerStats(): Record<QueueStage, { invocations: number; failed: number; handlerErrors: number; crashes: number; duplicatesInjected: number }>;
+  pollerStats(): Record<QueueStage, { invocations: number; failed: number; handlerErrors: number; crashes: number; duplicatesInjected: number; firstDeliveries: number }>;
   /** Messages waiting in a queue or its DLQ. */
   depth(queue: QueueName | `${QueueName}-dlq`): Promise<number>;
   /** Puts a message straight on a queue, as a redelivery or a duplicate would arrive. */
@@ -181,7 +181,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     webhookUrl: (integration) => `${api.url}/webhooks/${integration}`,
     emulators, model, connectors, flags, env, drain, depth, sweep, checkpoint,
     pollerStats: () => {
-      const out = Object.fromEntries(QUEUE_STAGES.map((s) => [s, { invocations: 0, failed: 0, handlerErrors: 0, crashes: 0, duplicatesInjected: 0 }])) as ReturnType<LocalStack['pollerStats']>;
+      const out = Object.fromEntries(QUEUE_STAGES.map((s) => [s, { invocations: 0, failed: 0, handlerErrors: 0, crashes: 0, duplicatesInjected: 0, firstDeliveries: 0 }])) as ReturnType<LocalStack['pollerStats']>;
       pollers.forEach((p, i) => {
         const stage = QUEUE_STAGES[Math.floor(i / (opts.concurrency ?? 2))];
         const st = p.stats();
@@ -190,6 +190,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         out[stage].handlerErrors += st.handlerErrors;
         out[stage].crashes += st.crashes;
         out[stage].duplicatesInjected += st.duplicatesInjected;
+        out[stage].firstDeliveries += st.firstDeliveries;
       });
       return out;
     },

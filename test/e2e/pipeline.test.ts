@@ -303,7 +303,9 @@ describe('the local pipeline, end to end', () => {
     const verified = records.find((x) => x.kind === 'verified')!;
     expect(verified.data.source).toBe('baseline'); // …and it was the baseline's decision
     const executed = (verified.data.actions as ActionRequest[]).find((a) => a.name === 'zendesk.update_ticket')!;
-    expect((updates[0].body as { ticket: { comment: { body: string } } }).ticket.comment.body).toBe(executed.params.internalNote);
+    // The note as the baseline wrote it, with the hidden marker that makes it exactly-once at Zendesk.
+    expect((updates[0].body as { ticket: { comment: { body: string } } }).ticket.comment.body)
+      .toBe(`${executed.params.internalNote}\n\n<!-- seamwork:seamwork:v1:${String(res.body.decisionId)}:zendesk.update_ticket -->`);
   });
 
   // Runs last on purpose: it reads the metrics of everything this file did, faults included.
