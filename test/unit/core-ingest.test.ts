@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryAuditStore, MemoryMetrics, MemoryQueues, MemoryTokenVault } from '../../lambdas/core/memory-ports.js';
+import { MemoryStageLedger } from '../../lambdas/core/memory-ledgers.js';
+import { seededFaults } from '../../lambdas/core/faults.js';
+import { SimulatedCrash } from '../../lambdas/core/stage-runner.js';
 import type { DedupeClaim, DedupeStore } from '../../lambdas/core/ports.js';
 import { signZendesk } from '../../lambdas/core/signature/zendesk.js';
 import { firstInvalidUtf8, ingestWebhook, type IngestDeps } from '../../lambdas/core/stages/ingest.js';
@@ -226,5 +229,34 @@ describe('ingestWebhook dedupe memory', () => {
     const { signRequest } = await import('../../lambdas/core/signature/index.js');
     await ingestWebhook({ ...request(), headers: signRequest('github', { body, secret, now }) }, deps({ dedupe: recording, integration: () => github }));
     expect(ttls).toEqual([3600, 90 * 86_400, 90 * 86_400]);
+  });
+});
+
+describe('ingestWebhook, exactly once', () => {
+  it('names a decision after the vendor event, so every delivery of one event is the same decision', async () => {
+    const a = await ingestWebhook(request(), deps());
+    const b = await ingestWebhook(request(), deps());
+    expect(a.body.decisionId).toBe(b.body.decisionId);
+    expect(String(a.body.decisionId)).toMatch(/^dec_[0-9a-f]{24}$/);
+  });
+
+  it('turns a vendor retry after a crash between the queue send and the dedupe confirm into the same decision, accepted once', async () => {
+    let clock = now.getTime();
+    const ledger = new MemoryStageLedger();
+    const audit = new MemoryAuditStore();
+    const queues = new MemoryQueues();
+    const d = deps({ ledger, audit, queues, leaseSeconds: 10, now: () => new Date(clock), faults: seededFaults({ seed: 1, crash: { 'after-ingest-send': 1 } }) });
+    await expect(ingestWebhook(request(), d)).rejects.toBeInstanceOf(SimulatedCrash);
+    // While the dead delivery's lease runs, a retry is asked to come back.
+    expect((await ingestWebhook(request(), d)).status).toBe(503);
+    clock += 11_000;
+    const retry = await ingestWebhook(request(), d);
+    expect(retry.status).toBe(202);
+    const sent = queues.take('validate') as Array<{ decisionId: string; auditHead: unknown }>;
+    // The retry re-sent the very message the dead delivery sent (the validate stage dedupes it by chain position).
+    expect(new Set(sent.map((m) => JSON.stringify([m.decisionId, m.auditHead]))).size).toBe(1);
+    expect([...audit.records.values()].filter((r) => r.kind === 'accepted')).toHaveLength(1);
+    const again = await ingestWebhook(request(), d);
+    expect(again).toMatchObject({ status: 200, body: { status: 'duplicate', decisionId: retry.body.decisionId } });
   });
 });

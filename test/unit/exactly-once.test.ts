@@ -6,7 +6,8 @@ import { actionKey, ExactlyOnceExecutor, type ConnectorPort } from '../../lambda
 import { seededFaults } from '../../lambdas/core/faults.js';
 import type { ActionRequest } from '../../lambdas/core/integration.js';
 import { MemoryActionLedger, MemoryStageLedger } from '../../lambdas/core/memory-ledgers.js';
-import { MemoryAuditStore, MemoryMetrics, MemoryQueues } from '../../lambdas/core/memory-ports.js';
+import { MemoryAuditStore, MemoryMetrics, MemoryQueues, MemoryTokenVault } from '../../lambdas/core/memory-ports.js';
+import { actStage } from '../../lambdas/core/stages/act.js';
 import type { ModelPort, ModelResult } from '../../lambdas/core/ports.js';
 import { runStage, SimulatedCrash, type RunnerPorts } from '../../lambdas/core/stage-runner.js';
 import { memoModel } from '../../lambdas/core/stages/model-memo.js';
@@ -203,5 +204,25 @@ describe('ExactlyOnceExecutor', () => {
     const ex = new ExactlyOnceExecutor({ ledger: new MemoryActionLedger(), connector: vendor, now, leaseMs: () => 1000 });
     await ex.execute('dec_4', action, {});
     expect(await ex.execute('dec_4', action, {})).toEqual({ action: action.name, status: 'duplicate', response: { status: 201 } });
+  });
+});
+
+describe('a redrive of an act message', () => {
+  it('runs nothing twice at the vendor after the actions ran, whatever function runs it (keys carry no function name)', async () => {
+    const vendor = new FlakyVendor();
+    const ledger = new MemoryActionLedger();
+    const action: ActionRequest = { name: 'github.create_comment', connector: 'github', params: { body: 'hi' } };
+    const act = (e: Envelope) => actStage(e, {
+      // A new executor each time: a new deploy of the act function, with the same ledger.
+      executor: new ExactlyOnceExecutor({ ledger, connector: vendor, now, leaseMs: () => 1000 }), vault: new MemoryTokenVault(), now,
+    });
+    const p = ports();
+    const e = envelope({ stage: 'act', verified: { source: 'ai', decision: {}, actions: [action], retracted: [] } });
+    await runStage('act', e, { attempt: 1, maxReceiveCount: 5 }, act, p);
+    // `seamwork dlq redrive` appends a `redriven` record: a new chain position, so the stage runs again.
+    await runStage('act', { ...e, auditHead: { seq: 9, hash: 'c'.repeat(64) } }, { attempt: 1, maxReceiveCount: 5 }, act, p);
+    const acted = (await p.audit.listDecision('support-triage', 'dec_once')).filter((r) => r.kind === 'acted');
+    expect(acted.map((r) => (r.data.results as Array<{ status: string }>).map((x) => x.status))).toEqual([['executed'], ['duplicate']]);
+    expect(vendor.effects).toHaveLength(1);
   });
 });

@@ -246,6 +246,8 @@ export async function ingestWebhook(req: WebhookRequest, deps: IngestDeps): Prom
   }
   // The event is on the queue: from here a repeat is a duplicate. Should this write fail, the claim
   // stays pending and only a retry after the lease could start a second decision.
+  // Another delivery of this event is still accepting it (503): its claim is its to confirm.
+  if (response.status !== 202) return response;
   for (const key of keys) await deps.dedupe.confirm(key, decisionId).catch(() => deps.metrics.add(METRICS.DedupeStoreFailure));
   return response;
 }
