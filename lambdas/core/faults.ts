@@ -26,6 +26,18 @@ export function parseChaos(text: string): ChaosConfig {
   return parsed.data;
 }
 
+/** A seeded generator of numbers in [0, 1) (mulberry32): the same seed gives the same sequence. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
 /** A uniform draw in [0, 1) from a seed and a name: the same run picks the same victims. */
 export function draw(seed: number, name: string): number {
   return createHash('sha256').update(`${seed}:${name}`).digest().readUInt32BE(0) / 2 ** 32;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seededRandom } from '../../lambdas/core/faults.js';
 
 /** Which stand-in answered. */
 export type ConnectorTarget = 'zendesk' | 'slack' | 'github' | 'shopify';
@@ -406,7 +407,7 @@ export async function startConnectorTargets(opts: ConnectorTargetsOptions = {}):
       for (let i = 0; i < count; i++) pending[target].push({ kind: mode });
     },
     setChaos: (options) => {
-      chaos = options && { options, next: mulberry32(options.seed) };
+      chaos = options && { options, next: seededRandom(options.seed) };
     },
     reset: () => {
       recorded = [];
@@ -426,17 +427,6 @@ export async function startConnectorTargets(opts: ConnectorTargetsOptions = {}):
   };
 }
 
-/** A seeded generator of numbers in [0, 1): the same seed gives the same faults in the same order. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** One page of a list by an opaque cursor (the offset, base64url), as Slack and Zendesk page. */
 function cursorPage<T>(all: T[], cursor: string | null, limit: number, max: number): { items: T[]; next: string; offset: number } {

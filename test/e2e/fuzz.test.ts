@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../lambdas/core/faults.js';
 import { supportTriage } from '../../lambdas/integrations/support-triage/index.js';
 import { githubIssueTriage } from '../../lambdas/integrations/github-issue-triage/index.js';
 import { shopifyOrderRisk } from '../../lambdas/integrations/shopify-order-risk/index.js';
@@ -24,17 +25,8 @@ import { startTestStack } from '../support/local-stack.js';
 const TOTAL = 10_000;
 const SEED = Number(process.env.SEAMWORK_FUZZ_SEED ?? 20261125);
 
-/** mulberry32: small, seedable, good enough to pick cases reproducibly. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (lambdas/core/faults.ts): small, seedable, good enough to pick cases reproducibly. */
+const rng = seededRandom;
 
 type Case = { kind: string; path: string; body: Buffer; headers: Record<string, string>; expect: number };
 
