@@ -109,7 +109,7 @@ export class Wiring {
 
   /** Exactly-once per (decision, stage): on the idempotency table. */
   get stageLedger() {
-    return this.once('stageLedger', () => new DynamoStageLedger(required(this.config.tables.idempotency, ENV.TABLE_IDEMPOTENCY)));
+    return this.once('stageLedger', () => new DynamoStageLedger(required(this.config.tables.idempotency, ENV.TABLE_IDEMPOTENCY), { payloadBucket: this.config.payloadBucket }));
   }
 
   /** Fault injection, only where SEAMWORK_CHAOS is set (chaos tests). */

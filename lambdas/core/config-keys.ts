@@ -15,6 +15,8 @@ export const ENV = {
   AUDIT_BUCKET: 'SEAMWORK_AUDIT_BUCKET',
   /** The Secrets Manager secret (ARN or name) holding this function's audit MAC key (docs/audit.md). */
   AUDIT_KEY_SECRET: 'SEAMWORK_AUDIT_KEY_SECRET',
+  /** For the CLI against a deployed stack: the audit key secrets' name prefix (the stack's `AuditKeyPrefix` output). */
+  AUDIT_KEY_PREFIX: 'SEAMWORK_AUDIT_KEY_PREFIX',
   /** Locally: the folder of the audit writers' key files (`<writer>.key`, made on first use). */
   AUDIT_KEYS_DIR: 'SEAMWORK_AUDIT_KEYS_DIR',
   /**

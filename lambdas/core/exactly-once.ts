@@ -1,4 +1,4 @@
-import { SeamworkError } from './errors.js';
+import { ConnectorRejected, SeamworkError } from './errors.js';
 import type { ActionRequest } from './integration.js';
 import type { ActionExecutor, ActionLedger, ActionResult } from './ports.js';
 import { restoreTokens } from './redact.js';
@@ -65,8 +65,10 @@ export class ExactlyOnceExecutor implements ActionExecutor {
     try {
       response = await connector.execute(sent, ctx);
     } catch (err) {
-      // Whatever the vendor did is unknown now: the next attempt reconciles before it sends.
-      await ledger.release(key, taken.token);
+      // The vendor refused it outright (a 4xx): nothing was committed, and the next attempt need
+      // not reconcile. Anything else leaves the outcome unknown: the next attempt reconciles first.
+      if (err instanceof ConnectorRejected) await ledger.forget(key, taken.token);
+      else await ledger.release(key, taken.token);
       throw err;
     }
     this.opts.faults?.crash('after-vendor-call', decisionId);

@@ -51,7 +51,10 @@ export class MemoryStageLedger implements StageLedger {
 
   async release(key: string, token: string): Promise<void> {
     const item = this.items.get(key);
-    if (item?.token === token) item.token = undefined;
+    if (item?.token === token) {
+      item.token = undefined;
+      item.leaseUntil = undefined;
+    }
   }
 
   async markHandedOn(key: string): Promise<void> {
@@ -79,6 +82,10 @@ export class MemoryActionLedger implements ActionLedger {
   async release(key: string, token: string): Promise<void> {
     const cur = this.items.get(key);
     if (cur?.state === 'sending' && cur.token === token) this.items.set(key, { ...cur, leaseUntil: 0, token: undefined });
+  }
+  async forget(key: string, token: string): Promise<void> {
+    const cur = this.items.get(key);
+    if (cur?.state === 'sending' && cur.token === token) this.items.delete(key);
   }
   async done(key: string, response: Record<string, unknown>, via: 'executed' | 'reconciled', now: Date): Promise<void> {
     this.items.set(key, { state: 'done', at: now.toISOString(), response: structuredClone(response), via });

@@ -96,6 +96,8 @@ export const METRICS = {
   StageRedelivered: 'StageRedelivered',
   /** A stage attempt reused a step an earlier attempt completed (a billed model call) (Count). */
   StepReplayed: 'StepReplayed',
+  /** The stage ledger could not keep a completed step or give a lease back (a store error, recorded, not raised) (Count). */
+  StepMemoFailed: 'StepMemoFailed',
   /** An action whose earlier outcome was unknown was found committed at the vendor, and not sent again (Count). */
   ActionReconciled: 'ActionReconciled',
   /** An event took the AI path (Count). */
@@ -160,6 +162,7 @@ export const METRIC_UNITS: Record<MetricName, MetricUnitName> = {
   DlqRouted: 'Count',
   StageRedelivered: 'Count',
   StepReplayed: 'Count',
+  StepMemoFailed: 'Count',
   ActionReconciled: 'Count',
   PathAi: 'Count',
   PathBaseline: 'Count',

@@ -245,7 +245,10 @@ export interface StageLedger {
   remember(key: string, token: string, step: string, value: unknown): Promise<void>;
   /** Stores the commit if the caller still holds the lease (which now covers applying it); false when it lost it. */
   complete(key: string, token: string, commit: StageCommit): Promise<boolean>;
-  /** Gives the lease back after a recorded retryable failure: the next delivery runs (memo kept). */
+  /**
+   * Gives the lease back: after a recorded retryable failure (the next delivery runs, memo kept),
+   * or after a commit could not be applied (the next delivery applies it at once).
+   */
   release(key: string, token: string): Promise<void>;
   /** Marks the commit fully applied. */
   markHandedOn(key: string): Promise<void>;
@@ -277,5 +280,7 @@ export interface ActionLedger {
   take(key: string, opts: { leaseMs: number; now: Date }): Promise<ActionTake>;
   /** Gives the lease back after a failed call: the outcome stays unknown until reconciled. */
   release(key: string, token: string): Promise<void>;
+  /** Forgets an attempt the vendor refused outright (a 4xx: nothing was committed), so the next one need not reconcile. */
+  forget(key: string, token: string): Promise<void>;
   done(key: string, response: Record<string, unknown>, via: 'executed' | 'reconciled', now: Date): Promise<void>;
 }

@@ -102,7 +102,7 @@ export function explainUnrecorded(envelope: Envelope, records: AuditRecord[], op
   if (after.length > 0) {
     return {
       ...base, code: UNRECORDED_CODES.sqsRedriven, detail: { deliveries: n, laterRecords: after.map((r) => r.kind) },
-      reason: `${moved}; yet the audit log went on past it (${after.map((r) => r.kind).join(', ')}): a copy of a delivery that was handed on or redriven already.`,
+      reason: `${moved}; its stage wrote ${after.map((r) => r.kind).join(', ')} after it: a copy of a delivery that went on, or a stage that committed and could not hand on — a redrive sends it back as it was and the stage ledger finishes whichever it is.`,
     };
   }
   const last = failures.at(-1);

@@ -65,7 +65,9 @@ export interface StepMemo {
 /** The ledger key of one stage of one decision at one chain position. */
 export function stageKey(stage: string, envelope: Pick<Envelope, 'integration' | 'decisionId' | 'auditHead'>): string {
   const head = envelope.auditHead ?? { seq: -1, hash: 'genesis' };
-  return `${envelope.integration}#${envelope.decisionId}#${stage}#${head.seq}#${String(head.hash).slice(0, 16)}`;
+  // The stage comes first: in AWS each stage's role may touch only items under its own name
+  // (IAM dynamodb:LeadingKeys), so one stage cannot plant another's memo or commit.
+  return `${stage}#${envelope.integration}#${envelope.decisionId}#${head.seq}#${String(head.hash).slice(0, 16)}`;
 }
 
 /**
@@ -96,13 +98,18 @@ export async function runStage(
   }
   if (claim?.kind === 'completed') {
     ports.metrics.add(METRICS.StageRedelivered);
-    // Applied already, or being applied by the delivery that committed (whose own message stays
-    // on the queue until it is): nothing to do. Its holder died: apply exactly that commit.
-    if (claim.applyToken) await applyCommit(key, claim.commit, ports);
+    if (claim.handedOn) return { status: 'done', outcome: claim.commit.outcome, duplicate: true };
+    // The delivery that committed is still applying it (we waited): stay on the queue until it has,
+    // rather than trust it to finish — it may be this very message, redelivered early.
+    if (!claim.applyToken) {
+      return { status: 'retry', error: new SeamworkError('STAGE_APPLYING', `Another delivery of ${envelope.decisionId} is handing on ${stage}'s commit.`, true) };
+    }
+    // The delivery that committed died or gave up: apply exactly that commit.
+    await applyOrRelease(key, claim.applyToken, claim.commit, ports);
     return { status: 'done', outcome: claim.commit.outcome, duplicate: true };
   }
   const token = claim?.kind === 'claimed' ? claim.token : undefined;
-  const memo = stepMemo(key, token, claim?.kind === 'claimed' ? claim.memo : {}, ports);
+  const memo = stepMemo(key, envelope.decisionId, token, claim?.kind === 'claimed' ? claim.memo : {}, ports);
 
   let commit: StageCommit;
   try {
@@ -130,7 +137,7 @@ export async function runStage(
     ports.faults?.crash('after-commit', `${stage}/${envelope.decisionId}`);
   }
   try {
-    await applyCommit(key, commit, ports);
+    await applyOrRelease(key, token, commit, ports);
   } catch (caught) {
     const err = toSeamworkError(caught);
     // Committed but not applied: every redelivery applies the same commit again. Without a ledger
@@ -143,17 +150,31 @@ export async function runStage(
   return { status: 'done', outcome: commit.outcome };
 }
 
-/** Claims the stage, waiting a little for a delivery that holds it to finish. */
+/**
+ * Claims the stage, waiting a little for a delivery that holds it — running it, or handing its
+ * commit on — to finish.
+ */
 async function claimStage(ledger: StageLedger, key: string, ports: RunnerPorts) {
   const deadline = Date.now() + (ports.busyWaitMs ?? 5_000);
   for (;;) {
     const claim = await ledger.claim(key, { leaseSeconds: ports.leaseSeconds ?? 300, now: ports.now() });
-    if (claim.kind !== 'busy' || Date.now() >= deadline) return claim;
+    const waiting = claim.kind === 'busy' || (claim.kind === 'completed' && !claim.handedOn && !claim.applyToken);
+    if (!waiting || Date.now() >= deadline) return claim;
     await new Promise((r) => setTimeout(r, Math.min(250, Math.max(10, deadline - Date.now()))));
   }
 }
 
-function stepMemo(key: string, token: string | undefined, stored: Record<string, unknown>, ports: RunnerPorts): StepMemo {
+/** Applies a commit; if that fails, gives the lease back so the next delivery applies it at once. */
+async function applyOrRelease(key: string, token: string | undefined, commit: StageCommit, ports: RunnerPorts): Promise<void> {
+  try {
+    await applyCommit(key, commit, ports);
+  } catch (err) {
+    if (ports.ledger && token) await ports.ledger.release(key, token).catch(() => ports.metrics.add(METRICS.StepMemoFailed));
+    throw err;
+  }
+}
+
+function stepMemo(key: string, decisionId: string, token: string | undefined, stored: Record<string, unknown>, ports: RunnerPorts): StepMemo {
   const known = new Map(Object.entries(stored));
   return {
     async once<T>(step: string, fn: () => Promise<T>): Promise<T> {
@@ -163,8 +184,12 @@ function stepMemo(key: string, token: string | undefined, stored: Record<string,
       }
       const value = await fn();
       known.set(step, value);
-      if (ports.ledger && token) await ports.ledger.remember(key, token, step, value);
-      ports.faults?.crash('after-step', key.split('#')[1]);
+      if (ports.ledger && token) {
+        // The step happened (a model call was billed): a ledger that cannot keep it must not turn
+        // it into a failure — that would bill it again. It is counted, and the stage goes on.
+        await ports.ledger.remember(key, token, step, value).catch(() => ports.metrics.add(METRICS.StepMemoFailed));
+      }
+      ports.faults?.crash('after-step', decisionId);
       return value;
     },
   };

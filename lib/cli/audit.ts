@@ -16,7 +16,7 @@ import { cliAuditStore } from './state.js';
  * AWS credentials need `secretsmanager:GetSecretValue` on them), else the local stack's key files.
  */
 export function auditKeyRing(opts: { bucket?: string; keysDir?: string; keyPrefix?: string; create?: boolean }): AuditKeyRing {
-  if (opts.bucket && !opts.keysDir) return new SecretsKeyRing(opts.keyPrefix ?? DEFAULT_AUDIT_KEY_PREFIX);
+  if (opts.bucket && !opts.keysDir) return new SecretsKeyRing(opts.keyPrefix ?? process.env[ENV.AUDIT_KEY_PREFIX] ?? DEFAULT_AUDIT_KEY_PREFIX);
   return new FileKeyRing(opts.keysDir ?? join(process.cwd(), '.seamwork', 'keys'), { create: opts.create ?? false });
 }
 

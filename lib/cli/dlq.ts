@@ -188,10 +188,27 @@ async function redrive(held: Held[], dryRun: boolean, bucket: string | undefined
     // Each message is held for five more minutes from the moment its turn comes, so a long run
     // cannot let one reappear on the queue while it is being redriven.
     await sqsClient().send(new ChangeMessageVisibilityCommand({ QueueUrl: h.url, ReceiptHandle: h.receiptHandle, VisibilityTimeout: 300 }));
-    // A copy whose decision's audit chain has moved past its rejection was redriven already.
     const envelope = h.item.envelope;
+    // A copy whose decision's audit chain has moved past its rejection was redriven already.
     const records = envelope?.auditHead ? await audit.listDecision(h.item.integration, h.item.decisionId) : [];
     const later = recordsAfterParking(h.item, records);
+    if (h.item.parkedBy === 'sqs' && envelope && later[0] && later[0].stage === envelope.stage && later[0].kind !== 'redriven') {
+      // SQS parked it although its stage committed at this position (it died, or could not hand
+      // on, on the last delivery): it goes back exactly as it was, and the stage ledger finishes
+      // the commit — or, if it was handed on after all, does nothing. No new record: a new chain
+      // position would make the stage run again.
+      if (dryRun) {
+        sent += 1;
+        console.log(`${progress} would go ${h.item.decisionId}  ${h.queue} → ${envelope.stage}: parked by SQS after its stage committed; sent back as it was.`);
+        continue;
+      }
+      await sender.send(envelope.stage, envelope);
+      await sqsClient().send(new DeleteMessageCommand({ QueueUrl: h.url, ReceiptHandle: h.receiptHandle }));
+      redriven.add(h);
+      sent += 1;
+      console.log(`${progress} redriven ${h.item.decisionId}  ${h.queue} → ${envelope.stage}: parked by SQS after its stage committed (${later[0].kind}); sent back as it was, to hand that commit on.`);
+      continue;
+    }
     if (envelope && later.length === 1 && later[0].kind === 'redriven') {
       // Only our own record follows: a run stopped after writing it, before or after sending. If
       // nothing picked the decision up in 15 minutes, the send did not happen: send it now,

@@ -77,7 +77,7 @@ export function renderSamples(results: SampleResult[]): string {
     const what = s ? describeDecision(s) : r.rejected ?? r.ignored ?? '';
     const outcome = s?.outcome ?? (r.rejected ? 'refused' : r.ignored ? 'ignored' : '');
     lines.push(
-      `${cell(r.fixture, 40)} ${cell(r.statuses.join(','), 8)} ${cell(r.decisionId ?? '—', 25)} ${cell(s?.path ?? '', 8)} ${cell(outcome, 9)} ${cell(s ? describeChecks(s) : '', 40)} ${cell(tokens, 20)} ${cell(cost, 9)} ${what}`,
+      `${cell(r.fixture, 40)} ${cell(r.statuses.join(','), 8)} ${cell(r.decisionId ?? '—', 28)} ${cell(s?.path ?? '', 8)} ${cell(outcome, 9)} ${cell(s ? describeChecks(s) : '', 40)} ${cell(tokens, 20)} ${cell(cost, 9)} ${what}`,
     );
   }
   const count = (o: string) => results.filter((r) => r.summary?.outcome === o).length;

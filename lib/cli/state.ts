@@ -38,6 +38,6 @@ export function cliAuditStore(bucket?: string, opts: { keyPrefix?: string } = {}
   const dir = process.env[ENV.AUDIT_KEYS_DIR];
   const key = dir
     ? async () => (await readKeyFile(dir, OPERATOR_WRITER, { create: true }))!
-    : () => readKeySecret(`${opts.keyPrefix ?? process.env.SEAMWORK_AUDIT_KEY_PREFIX ?? DEFAULT_AUDIT_KEY_PREFIX}${OPERATOR_WRITER}`);
+    : () => readKeySecret(`${opts.keyPrefix ?? process.env[ENV.AUDIT_KEY_PREFIX] ?? DEFAULT_AUDIT_KEY_PREFIX}${OPERATOR_WRITER}`);
   return new S3AuditStore(bucket ?? process.env.SEAMWORK_AUDIT_BUCKET!, { headBeforePut: !bucket, writer: { stage: OPERATOR_WRITER, key } });
 }

@@ -42,13 +42,14 @@ export const TABLE_ACCESS: Partial<Record<StageName, Partial<Record<TableName, T
 };
 
 /** Items a stage may touch in a table it shares, by partition-key prefix (IAM dynamodb:LeadingKeys). */
-export const TABLE_KEY_PREFIX: Partial<Record<StageName, Partial<Record<TableName, string>>>> = {
-  // The stage ledger (exactly once per decision and stage) for every stage; act also keeps its actions' progress.
-  ingest: { idempotency: 'seamwork/v1/stage#' },
-  validate: { idempotency: 'seamwork/v1/stage#' },
-  infer: { idempotency: 'seamwork/v1/stage#' },
-  verify: { ledger: 'breaker#', idempotency: 'seamwork/v1/stage#' },
-  act: { idempotency: 'seamwork/v1/' },
+export const TABLE_KEY_PREFIX: Partial<Record<StageName, Partial<Record<TableName, string[]>>>> = {
+  // The stage ledger (exactly once per decision and stage): each stage its own items, by name, so
+  // no stage can plant another's memo or commit; act also keeps its actions' progress.
+  ingest: { idempotency: ['seamwork/v1/stage#ingest#'] },
+  validate: { idempotency: ['seamwork/v1/stage#validate#'] },
+  infer: { idempotency: ['seamwork/v1/stage#infer#'] },
+  verify: { ledger: ['breaker#'], idempotency: ['seamwork/v1/stage#verify#'] },
+  act: { idempotency: ['seamwork/v1/stage#act#', 'seamwork/v1/action#'] },
 };
 
 const TABLE_ACTIONS: Record<TableAccess, string[]> = {
@@ -371,7 +372,7 @@ export class SeamworkStack extends Stack {
             sid: `Table${t[0].toUpperCase()}${t.slice(1)}${access[0].toUpperCase()}${access.slice(1)}`,
             actions: TABLE_ACTIONS[access],
             resources: [this.tables[t].tableArn],
-            ...(prefix ? { conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${prefix}*`] } } } : {}),
+            ...(prefix ? { conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefix.map((p) => `${p}*`) } } } : {}),
           }),
         );
         w.fn.addEnvironment(TABLES[t].envKey, this.tables[t].tableName);

@@ -228,19 +228,19 @@ describe('SeamworkStack least privilege', () => {
     const verify = functions().find((f) => f.stage === 'verify')!;
     const verifyDynamo = statementsOfRole(verify.roleId).filter((st) => actionsOf(st).some((a) => a.startsWith('dynamodb:')));
     expect(verifyDynamo.map((st) => [JSON.stringify(st.Resource), (st as { Condition?: unknown }).Condition]).sort()).toEqual([
-      [JSON.stringify(tableArn('idempotency')), { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['seamwork/v1/stage#*'] } }],
+      [JSON.stringify(tableArn('idempotency')), { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['seamwork/v1/stage#verify#*'] } }],
       [JSON.stringify(tableArn('ledger')), { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['breaker#*'] } }],
     ].sort());
   });
 
-  it('keeps every stage\'s stage-ledger items apart from the actions only act may record', () => {
+  it('keeps each stage to its own stage-ledger items, and the progress of actions to act', () => {
     const { stack } = built;
     const idem = JSON.stringify({ 'Fn::GetAtt': [logicalId(stack, stack.tables.idempotency), 'Arn'] });
     for (const { stage, roleId } of functions()) {
       const onIdem = statementsOfRole(roleId).filter((st) => JSON.stringify(st.Resource) === idem);
       expect(onIdem.length, stage).toBeGreaterThan(0);
       const prefixes = onIdem.map((st) => (st as { Condition?: Record<string, Record<string, string[]>> }).Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']);
-      expect(prefixes, stage).toEqual(onIdem.map(() => [stage === 'act' ? 'seamwork/v1/*' : 'seamwork/v1/stage#*']));
+      expect(prefixes, stage).toEqual(onIdem.map(() => (stage === 'act' ? ['seamwork/v1/stage#act#*', 'seamwork/v1/action#*'] : [`seamwork/v1/stage#${stage}#*`])));
     }
   });
 

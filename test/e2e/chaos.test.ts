@@ -102,13 +102,13 @@ describe(`exactly once under chaos (${EVENTS} events)`, () => {
       expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
       sent.push({ integration: def.name, decisionId: String(res.body.decisionId), attempts: res.attempts });
     }
-    await stack.drain(600_000);
+    await stack.drain(Math.max(600_000, EVENTS * 200));
     for (const s of sent) records.set(s.decisionId, await stack.records(s.integration, s.decisionId));
     for (const q of ['review', 'quarantine', ...QUEUE_STAGES.map((st) => `${st}-dlq`)]) {
       const url = q.endsWith('-dlq') ? stack.env[ENV.dlqUrl(q.replace(/-dlq$/, ''))] : stack.env[ENV.queueUrl(q)];
       parked.set(q, (await holdEvery<RejectionRecord>(url, { unreadable: () => ({ decisionId: 'unreadable' }) as RejectionRecord })).map((m) => ({ decisionId: m.item.decisionId ?? (m.item as unknown as { envelope?: { decisionId?: string } }).envelope?.decisionId ?? 'unknown' })));
     }
-  }, 900_000);
+  }, Math.max(900_000, EVENTS * 300));
 
   afterAll(async () => {
     await stack?.stop();

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetClients } from '../../lambdas/aws/clients.js';
 import { DynamoCostLedger, DynamoDedupeStore, DynamoTokenPacer, DynamoTokenVault } from '../../lambdas/aws/dynamo-stores.js';
@@ -196,6 +197,21 @@ describe('AWS adapters under concurrency', () => {
     expect(await ledger.claim('s#race', { leaseSeconds: 60, now })).toEqual({ kind: 'completed', commit, handedOn: false });
     await ledger.markHandedOn('s#race');
     expect(await ledger.claim('s#race', { leaseSeconds: 60, now })).toMatchObject({ kind: 'completed', handedOn: true });
+  });
+
+  it('keeps a commit too large for a DynamoDB item in the payload bucket, and gives it back whole', async () => {
+    const ledger = new DynamoStageLedger(emulators.tables.idempotency, { payloadBucket: emulators.buckets.payload });
+    // A webhook body near the 256 KiB limit is in the ingest commit twice: sealed (it does not
+    // compress) in the record, and as text in the validate message.
+    const sealed = randomBytes(250 * 1024).toString('base64');
+    const text = randomBytes(200 * 1024).toString('hex');
+    const commit = { records: [], sends: [{ queue: 'validate', body: { raw: text, sealed } }] };
+    const claim = await ledger.claim('s#big', { leaseSeconds: 60, now: new Date() });
+    expect(await ledger.complete('s#big', (claim as { token: string }).token, commit)).toBe(true);
+    expect(await ledger.claim('s#big', { leaseSeconds: 60, now: new Date() })).toEqual({ kind: 'completed', commit, handedOn: false });
+    const without = new DynamoStageLedger(emulators.tables.idempotency);
+    const other = await without.claim('s#big2', { leaseSeconds: 60, now: new Date() });
+    await expect(without.complete('s#big2', (other as { token: string }).token, commit)).rejects.toMatchObject({ code: 'COMMIT_TOO_LARGE' });
   });
 
   it('takes a stage over from a holder whose lease ran out, and refuses the late holder\'s commit', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GENESIS_HASH } from '../../lambdas/core/audit-record.js';
 import type { Envelope } from '../../lambdas/core/envelope.js';
-import { ConnectorUnavailable, SeamworkError } from '../../lambdas/core/errors.js';
+import { ConnectorRejected, ConnectorUnavailable, SeamworkError } from '../../lambdas/core/errors.js';
 import { actionKey, ExactlyOnceExecutor, type ConnectorPort } from '../../lambdas/core/exactly-once.js';
 import { seededFaults } from '../../lambdas/core/faults.js';
 import type { ActionRequest } from '../../lambdas/core/integration.js';
@@ -45,8 +45,8 @@ describe('runStage with a stage ledger', () => {
     const fn = async (e: Envelope) => { runs++; return forward(e); };
     await expect(runStage('verify', envelope(), { attempt: 1, maxReceiveCount: 3 }, fn, p)).rejects.toBeInstanceOf(SimulatedCrash);
     expect(p.queues.sent).toHaveLength(0);
-    // While the dead delivery's lease runs, a duplicate leaves the applying to it (its message stays on the queue).
-    expect(await runStage('verify', envelope(), { attempt: 1, maxReceiveCount: 3 }, fn, p)).toMatchObject({ status: 'done', duplicate: true });
+    // While the dead delivery's lease runs, a duplicate does not apply it, and stays on the queue.
+    expect(await runStage('verify', envelope(), { attempt: 1, maxReceiveCount: 3 }, fn, p)).toMatchObject({ status: 'retry', error: { code: 'STAGE_APPLYING' } });
     expect(p.queues.sent).toHaveLength(0);
     clock += 61_000;
     await runStage('verify', envelope(), { attempt: 2, maxReceiveCount: 3 }, fn, p);
@@ -103,6 +103,34 @@ describe('runStage with a stage ledger', () => {
     await runStage('verify', envelope(), { attempt: 1, maxReceiveCount: 3 }, fn, p);
     await runStage('verify', envelope({ auditHead: { seq: 3, hash: 'b'.repeat(64) } }), { attempt: 1, maxReceiveCount: 3 }, fn, p);
     expect(runs).toBe(2);
+  });
+
+  it('lets the next delivery apply at once a commit its committer could not hand on', async () => {
+    const p = ports({ leaseSeconds: 600 });
+    let fail = true;
+    const queues = p.queues;
+    p.queues = { send: async (q: string, b: unknown, o?: { delaySeconds?: number }) => { if (fail) throw new SeamworkError('QUEUE_SEND_FAILED', 'SQS down', true); return queues.send(q, b, o); } } as MemoryQueues;
+    let runs = 0;
+    const fn = async (e: Envelope) => { runs++; return forward(e); };
+    await expect(runStage('verify', envelope(), { attempt: 1, maxReceiveCount: 3 }, fn, p)).rejects.toThrow('SQS down');
+    fail = false;
+    // Long before the 600 s lease would lapse: the committer gave its lease back.
+    expect(await runStage('verify', envelope(), { attempt: 2, maxReceiveCount: 3 }, fn, p)).toMatchObject({ status: 'done', duplicate: true });
+    expect(runs).toBe(1);
+    expect(queues.take('act')).toHaveLength(1);
+  });
+
+  it('keeps a billed step and goes on when the ledger cannot store it, rather than bill it again', async () => {
+    const p = ports();
+    p.ledger.remember = async () => { throw new SeamworkError('STORE_UNAVAILABLE', 'throttled', true); };
+    const model = { id: 'm', calls: 0, async invoke(): Promise<ModelResult> { this.calls++; return { toolInput: {}, stopReason: 'tool_use', model: 'm', usage: { input_tokens: 1, output_tokens: 1 } }; } };
+    const fn = async (e: Envelope, memo: Parameters<Parameters<typeof runStage>[3]>[1]) => {
+      await memoModel(model, memo).invoke({ request: { model: 'm', max_tokens: 1, messages: [] }, hash: 'h', promptVersion: 'v' } as unknown as BuiltPrompt);
+      return forward(e);
+    };
+    expect((await runStage('infer', envelope({ stage: 'infer' }), { attempt: 1, maxReceiveCount: 4 }, fn, p)).status).toBe('done');
+    expect(model.calls).toBe(1);
+    expect(p.metrics.counts.get('StepMemoFailed')).toBe(1);
   });
 
   it('keeps one outcome when two deliveries race', async () => {
@@ -197,6 +225,19 @@ describe('ExactlyOnceExecutor', () => {
     expect((await next.execute('dec_3', action, {})).status).toBe('reconciled');
     expect((await next.execute('dec_3', action, {})).status).toBe('duplicate');
     expect(vendor.effects).toHaveLength(1);
+  });
+
+  it('sends again without reconciling after the vendor refused the action outright (nothing was committed)', async () => {
+    const vendor = new FlakyVendor();
+    let refuse = true;
+    const refusing: ConnectorPort = {
+      execute: async (a, ctx) => { if (refuse) { refuse = false; throw new ConnectorRejected('zendesk refused the action with 422'); } return vendor.execute(a, ctx); },
+      reconcile: (a, ctx) => vendor.reconcile(a, ctx),
+    };
+    const ex = new ExactlyOnceExecutor({ ledger: new MemoryActionLedger(), connector: refusing, now, leaseMs: () => 1000 });
+    await expect(ex.execute('dec_5', action, {})).rejects.toBeInstanceOf(ConnectorRejected);
+    expect((await ex.execute('dec_5', action, {})).status).toBe('executed');
+    expect(vendor.reconciles).toBe(0);
   });
 
   it('keeps the result of an action that completed, for the record of a later attempt', async () => {

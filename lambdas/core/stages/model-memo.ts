@@ -11,11 +11,16 @@ import type { StepMemo } from '../stage-runner.js';
  * calling again. Failed calls are not kept: the retry loop's budget governs those.
  */
 export function memoModel(model: ModelPort, memo: StepMemo): ModelPort {
+  // The same request twice in one stage (a canary at the generation's own temperature) is two calls.
+  const seen = new Map<string, number>();
   return {
     id: model.id,
     ...(model.countTokens ? { countTokens: (p: BuiltPrompt) => model.countTokens!(p) } : {}),
     async invoke(prompt: BuiltPrompt): Promise<ModelResult> {
-      const step = `model:${createHash('sha256').update(canonicalJson(prompt.request)).digest('hex').slice(0, 32)}`;
+      const hash = createHash('sha256').update(canonicalJson(prompt.request)).digest('hex').slice(0, 32);
+      const n = (seen.get(hash) ?? 0) + 1;
+      seen.set(hash, n);
+      const step = `model:${hash}${n > 1 ? `:${n}` : ''}`;
       let called = false;
       const result = await memo.once(step, async () => {
         called = true;
