@@ -63,7 +63,7 @@ export async function sendSamples(stack: LocalStack, log: (s: string) => void = 
 /** Renders the sample run as a table a newcomer can read. */
 export function renderSamples(results: SampleResult[]): string {
   const lines = [
-    `${cell('fixture', 40)} ${cell('http', 8)} ${cell('decision id', 25)} ${cell('path', 8)} ${cell('outcome', 9)} ${cell('checks', 40)} ${cell('tokens in/out +cache', 20)} ${cell('cost', 9)} what happened`,
+    `${cell('fixture', 40)} ${cell('http', 8)} ${cell('decision id', 28)} ${cell('path', 8)} ${cell('outcome', 9)} ${cell('checks', 40)} ${cell('tokens in/out +cache', 20)} ${cell('cost', 9)} what happened`,
   ];
   let integration: string | undefined;
   for (const r of results) {

@@ -37,7 +37,7 @@ describe('explainUnrecorded', () => {
   it('calls a copy whose decision went on a leftover, and the redrive sees what came after', () => {
     const done = sealRecord({ decisionId, integration: 'support-triage', stage: 'infer', attempt: 2, kind: 'inferred', at, data: {} }, envelope.auditHead);
     const item = explainUnrecorded(envelope, [accepted, failure(1), done], { maxReceiveCount: 4, at });
-    expect(item.reason).toContain('yet the audit log went on past it (inferred)');
+    expect(item.reason).toContain('its stage wrote inferred after it');
     expect(recordsAfterParking(item, [accepted, failure(1), done]).map((r) => r.kind)).toEqual(['inferred']);
   });
 });
