@@ -121,8 +121,19 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const { writeCheckpoint } = await import('../../lambdas/core/audit/checkpoint.js');
   const { S3AuditStore } = await import('../../lambdas/aws/s3-audit-store.js');
   const { FileKeyRing } = await import('../../lambdas/aws/audit-keys.js');
-  const checkpoint = () => writeCheckpoint({ archive: new S3AuditStore(env[ENV.AUDIT_BUCKET]), keys: new FileKeyRing(join(stateDir, 'keys'), { create: true }) });
-  const checkpointer = setInterval(() => void checkpoint().catch((err: unknown) => console.error('[seamwork-checkpoint] failed:', err)), 30_000);
+  // One checkpoint at a time: on a large log one run can outlast the interval, and two would race
+  // for the same sequence number (the write-once store refuses the second, as it should).
+  let checkpointing: Promise<Awaited<ReturnType<typeof writeCheckpoint>>> | undefined;
+  const checkpoint = async () => {
+    // An explicit checkpoint waits for a running one, then covers everything written until now.
+    while (checkpointing) await checkpointing.catch(() => undefined);
+    checkpointing = writeCheckpoint({ archive: new S3AuditStore(env[ENV.AUDIT_BUCKET]), keys: new FileKeyRing(join(stateDir, 'keys'), { create: true }) })
+      .finally(() => { checkpointing = undefined; });
+    return checkpointing;
+  };
+  const checkpointer = setInterval(() => {
+    if (!checkpointing) void checkpoint().catch((err: unknown) => console.error('[seamwork-checkpoint] failed:', err));
+  }, 30_000);
   checkpointer.unref();
   const handlers: Record<QueueStage, (e: SQSEvent, c: Context) => Promise<unknown>> = {
     validate: (await import('../../lambdas/handlers/validate.js')).handler,
