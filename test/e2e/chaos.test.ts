@@ -89,6 +89,8 @@ describe(`exactly once under chaos (${EVENTS} events)`, () => {
     const pool = defs.flatMap((def) => readFileSync(def.eval.goldenPath, 'utf8').split('\n').filter((l) => l.trim())
       .map((l) => ({ def, g: JSON.parse(l) as GoldenExample })));
     const events = Array.from({ length: EVENTS }, (_, i) => pool[(i * 7) % pool.length]);
+    const started = Date.now();
+    let delivered = 0;
     const results = await mapPool(events, 8, async ({ def, g }, i) => {
       const secret = localSecret(stack, def);
       const body = JSON.stringify(withEventId(def, g.body, `chaos-${SEED}-${i}`, i));
@@ -96,6 +98,7 @@ describe(`exactly once under chaos (${EVENTS} events)`, () => {
       const url = stack.webhookUrl(def.name);
       // The vendor's retries resend the same delivery: the same body and delivery id, a fresh signature.
       const res = await deliverLikeAVendor(url, body, () => vendorHeaders(def, body, secret, 'valid', new Date(), { url, headers: fixed }));
+      if (EVENTS >= 1000 && ++delivered % 500 === 0) process.stderr.write(`chaos: ${delivered}/${EVENTS} delivered (${Math.round((Date.now() - started) / 1000)} s)\n`);
       return { def, res };
     });
     for (const { def, res } of results) {
@@ -103,6 +106,7 @@ describe(`exactly once under chaos (${EVENTS} events)`, () => {
       sent.push({ integration: def.name, decisionId: String(res.body.decisionId), attempts: res.attempts });
     }
     await stack.drain(Math.max(600_000, EVENTS * 200));
+    if (EVENTS >= 1000) process.stderr.write(`chaos: drained (${Math.round((Date.now() - started) / 1000)} s); reading ${EVENTS} decisions back\n`);
     for (const s of sent) records.set(s.decisionId, await stack.records(s.integration, s.decisionId));
     for (const q of ['review', 'quarantine', ...QUEUE_STAGES.map((st) => `${st}-dlq`)]) {
       const url = q.endsWith('-dlq') ? stack.env[ENV.dlqUrl(q.replace(/-dlq$/, ''))] : stack.env[ENV.queueUrl(q)];
