@@ -22,5 +22,8 @@ export function dynamoActionExecutor(
 ): ExactlyOnceExecutor {
   // The invocation cannot outlive its remaining time: past it, the attempt is dead for sure.
   const leaseMs = () => opts.remainingMs?.() ?? 3 * CONNECTOR_TIMEOUT_MS;
-  return new ExactlyOnceExecutor({ ledger: new DynamoActionLedger(tableName), connector: connectorPort(settings), now: () => new Date(), leaseMs, ...(opts.faults ? { faults: opts.faults } : {}) });
+  return new ExactlyOnceExecutor({
+    ledger: new DynamoActionLedger(tableName), connector: connectorPort(settings), now: () => new Date(), leaseMs, ...(opts.faults ? { faults: opts.faults } : {}),
+    ...(opts.remainingMs ? { remainingMs: opts.remainingMs } : {}),
+  });
 }

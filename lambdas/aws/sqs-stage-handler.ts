@@ -3,7 +3,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { QueueStage } from '../core/config-keys.js';
 import type { Envelope } from '../core/envelope.js';
 import type { MetricsSink } from '../core/ports.js';
-import { runStage, SimulatedCrash, type StepMemo } from '../core/stage-runner.js';
+import { isDeadInvocation, runStage, type StepMemo } from '../core/stage-runner.js';
 import type { StageOutcome } from '../core/stages/types.js';
 import { PowertoolsMetricsSink } from './metrics.js';
 import { readMessageBody } from './sqs-queues.js';
@@ -25,7 +25,7 @@ export function makeStageHandler(stage: QueueStage, build: (w: Wiring, metrics: 
     sink ??= new PowertoolsMetricsSink(stage, wiring.config.metricsFile);
     const fn = build(wiring, sink);
     const failures: SQSBatchResponse['batchItemFailures'] = [];
-    for (const record of event.Records) {
+    for (const [i, record] of event.Records.entries()) {
       const attempt = Number(record.attributes?.ApproximateReceiveCount ?? '1');
       let envelope: Envelope;
       try {
@@ -42,6 +42,10 @@ export function makeStageHandler(stage: QueueStage, build: (w: Wiring, metrics: 
           audit: wiring.auditFor(stage), queues: wiring.queues, metrics: sink, now: () => new Date(),
           // The lease ends with the invocation: past it, this delivery is dead for sure.
           ledger: wiring.stageLedger, ...(remaining !== undefined ? { leaseSeconds: Math.max(1, Math.ceil(remaining / 1000)) } : {}), faults: wiring.faults,
+          // Waiting for a twin must leave time for the rest of the batch: at most half of what is
+          // left per record still to run, and never more than 5 s.
+          ...(remaining !== undefined ? { busyWaitMs: Math.max(0, Math.min(5_000, (remaining - 2_000) / (2 * (event.Records.length - i)))) } : {}),
+          remainingMs: wiring.remainingMs,
         });
         if (res.status === 'retry') {
           // `message` is a key Powertools' logger reserves (and drops): the error goes under its own keys.
@@ -54,7 +58,7 @@ export function makeStageHandler(stage: QueueStage, build: (w: Wiring, metrics: 
         }
       } catch (err) {
         // A simulated crash kills the whole invocation, as a real one would.
-        if (err instanceof SimulatedCrash) throw err;
+        if (isDeadInvocation(err)) throw err;
         // The runner could not even record the failure (audit or queue down): redeliver.
         logger.error('stage runner failed', { decisionId: envelope.decisionId, reason: (err as Error).message });
         failures.push({ itemIdentifier: record.messageId });

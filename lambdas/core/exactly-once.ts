@@ -2,7 +2,7 @@ import { ConnectorRejected, SeamworkError } from './errors.js';
 import type { ActionRequest } from './integration.js';
 import type { ActionExecutor, ActionLedger, ActionResult } from './ports.js';
 import { restoreTokens } from './redact.js';
-import type { FaultInjector } from './stage-runner.js';
+import { InvocationExpired, type FaultInjector } from './stage-runner.js';
 
 /** Identity of one action of one decision at the vendor (the marker an action leaves, the vendor's idempotency key). */
 export interface VendorActionContext {
@@ -31,6 +31,8 @@ export interface ExactlyOnceOptions {
    */
   leaseMs: () => number;
   faults?: FaultInjector;
+  /** What is left of the invocation; past 0 nothing more is sent (see InvocationExpired). @default unbounded */
+  remainingMs?: () => number | undefined;
 }
 
 /** The idempotency key of one action of one decision: versioned, never a function name. */
@@ -60,6 +62,11 @@ export class ExactlyOnceExecutor implements ActionExecutor {
     if (taken.unknown) {
       const found = await this.reconcile(key, taken.token, sent, ctx);
       if (found) return { action: action.name, status: 'reconciled', response: found };
+    }
+    const left = this.opts.remainingMs?.();
+    if (left !== undefined && left <= 0) {
+      await ledger.release(key, taken.token);
+      throw new InvocationExpired(decisionId);
     }
     let response: Record<string, unknown>;
     try {

@@ -26,6 +26,23 @@ export class SimulatedCrash extends Error {
   }
 }
 
+/**
+ * The invocation ran out of time. In Lambda a timed-out invocation is killed; an in-process one (the
+ * local stack) keeps running, so the runner stops it here, at the next point where it would commit,
+ * apply or spend — as a killed one would have stopped.
+ */
+export class InvocationExpired extends Error {
+  constructor(decisionId: string) {
+    super(`the invocation running ${decisionId} is past its timeout`);
+    this.name = 'InvocationExpired';
+  }
+}
+
+/** Whether an error means the invocation is dead (an injected crash, or past its timeout): it escapes every handler. */
+export function isDeadInvocation(err: unknown): boolean {
+  return err instanceof SimulatedCrash || err instanceof InvocationExpired;
+}
+
 /** Ports the runner needs around any stage. */
 export interface RunnerPorts {
   audit: AuditStore;
@@ -43,6 +60,8 @@ export interface RunnerPorts {
   /** How long a delivery waits for another one that holds the stage before giving up for now. @default 5000 */
   busyWaitMs?: number;
   faults?: FaultInjector;
+  /** What is left of the invocation, in ms; at 0 the runner stops before committing, applying or spending. @default unbounded */
+  remainingMs?: () => number | undefined;
 }
 
 /** What the runner tells the event source: `done` deletes the message, `retry` leaves it for redelivery. */
@@ -105,6 +124,7 @@ export async function runStage(
       return { status: 'retry', error: new SeamworkError('STAGE_APPLYING', `Another delivery of ${envelope.decisionId} is handing on ${stage}'s commit.`, true) };
     }
     // The delivery that committed died or gave up: apply exactly that commit.
+    alive(ports, envelope.decisionId);
     await applyOrRelease(key, claim.applyToken, claim.commit, ports);
     return { status: 'done', outcome: claim.commit.outcome, duplicate: true };
   }
@@ -117,7 +137,7 @@ export async function runStage(
     ports.faults?.crash('after-stage-work', `${stage}/${envelope.decisionId}`);
     commit = planHandOn(stage, envelope, out, seal, ports);
   } catch (caught) {
-    if (caught instanceof SimulatedCrash) throw caught;
+    if (isDeadInvocation(caught)) throw caught;
     const err = toSeamworkError(caught);
     if (err.retryable && delivery.attempt < delivery.maxReceiveCount) {
       await appendMetered(ports, seal('attempt_failed', { code: err.code, message: err.message, attempt: delivery.attempt, maxReceiveCount: delivery.maxReceiveCount }));
@@ -128,6 +148,7 @@ export async function runStage(
   }
 
   if (ports.ledger && token) {
+    alive(ports, envelope.decisionId);
     const won = await ports.ledger.complete(key, token, commit);
     // Lost the lease while working: another delivery took the stage over and its commit stands.
     if (!won) {
@@ -164,12 +185,18 @@ async function claimStage(ledger: StageLedger, key: string, ports: RunnerPorts) 
   }
 }
 
+/** Stops an invocation that is past its timeout (see {@link InvocationExpired}). */
+function alive(ports: RunnerPorts, decisionId: string): void {
+  const left = ports.remainingMs?.();
+  if (left !== undefined && left <= 0) throw new InvocationExpired(decisionId);
+}
+
 /** Applies a commit; if that fails, gives the lease back so the next delivery applies it at once. */
 async function applyOrRelease(key: string, token: string | undefined, commit: StageCommit, ports: RunnerPorts): Promise<void> {
   try {
     await applyCommit(key, commit, ports);
   } catch (err) {
-    if (ports.ledger && token) await ports.ledger.release(key, token).catch(() => ports.metrics.add(METRICS.StepMemoFailed));
+    if (ports.ledger && token && !isDeadInvocation(err)) await ports.ledger.release(key, token).catch(() => ports.metrics.add(METRICS.StepMemoFailed));
     throw err;
   }
 }
@@ -190,6 +217,7 @@ function stepMemo(key: string, decisionId: string, token: string | undefined, st
         await ports.ledger.remember(key, token, step, value).catch(() => ports.metrics.add(METRICS.StepMemoFailed));
       }
       ports.faults?.crash('after-step', decisionId);
+      alive(ports, decisionId);
       return value;
     },
   };

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { ingestWebhook } from '../core/stages/ingest.js';
-import { SimulatedCrash } from '../core/stage-runner.js';
+import { isDeadInvocation } from '../core/stage-runner.js';
 import { RETENTION_SECONDS } from '../core/time-budgets.js';
 import { PowertoolsMetricsSink } from '../aws/metrics.js';
 import { Wiring } from '../aws/wiring.js';
@@ -40,7 +40,7 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
     if (res.status >= 400) logger.warn('webhook rejected', { status: res.status, code: res.body.code, reason: res.body.reason });
     return { statusCode: res.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(res.body) };
   } catch (err) {
-    if (err instanceof SimulatedCrash) throw err;
+    if (isDeadInvocation(err)) throw err;
     // Not accepted: the vendor retries on 5xx, and the dedupe claim was released.
     logger.error('webhook ingest failed', { reason: (err as Error).message });
     return { statusCode: 503, headers: { 'content-type': 'application/json', 'retry-after': '5' }, body: JSON.stringify({ status: 'error', code: 'INGEST_UNAVAILABLE', reason: 'Seamwork could not accept the event right now; retry.' }) };

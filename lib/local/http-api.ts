@@ -86,7 +86,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
       result = await run.result;
     } catch (error) {
       // An injected crash (chaos tests) is the point of the run, not news; the caller still sees a 500.
-      if ((error as Error)?.name !== 'SimulatedCrash') onError(error, routeKey);
+      if (!['SimulatedCrash', 'InvocationExpired'].includes((error as Error)?.name)) onError(error, routeKey);
       return sendJson(res, 500, { message: 'Internal Server Error' });
     }
     writeResult(res, result);

@@ -48,6 +48,8 @@ export interface SqsPollerStats {
   handlerErrors: number;
   /** Invocations that died of an injected crash (chaos tests). */
   crashes: number;
+  /** Invocations stopped because they ran past their timeout (they would have been killed in Lambda). */
+  expired: number;
   /** Copies sent to inject a duplicate delivery (chaos tests). */
   duplicatesInjected: number;
   /** Messages received for the first time (ApproximateReceiveCount 1), injected copies excluded. */
@@ -84,7 +86,7 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
       console.error(`[${info.functionName}] ${info.phase} failed:`, error)),
     queueArn: queueArnFromUrl(opts.queueUrl),
   };
-  const stats: SqsPollerStats = { receives: 0, emptyReceives: 0, invocations: 0, deleted: 0, failed: 0, handlerErrors: 0, crashes: 0, duplicatesInjected: 0, firstDeliveries: 0 };
+  const stats: SqsPollerStats = { receives: 0, emptyReceives: 0, invocations: 0, deleted: 0, failed: 0, handlerErrors: 0, crashes: 0, expired: 0, duplicatesInjected: 0, firstDeliveries: 0 };
   let stopping = false;
   let duplicateCredit = 0;
   let busy = false;
@@ -138,6 +140,7 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
       stats.handlerErrors++;
       // An injected crash is the point of a chaos run, not news.
       if ((error as Error)?.name === 'SimulatedCrash') stats.crashes++;
+      else if ((error as Error)?.name === 'InvocationExpired') stats.expired++;
       else config.onError(error, { phase: 'invoke', functionName: config.functionName });
       failedIds = new Set(event.Records.map((r) => r.messageId));
     }

@@ -78,7 +78,9 @@ describe(`exactly once under chaos (${EVENTS} events)`, () => {
     CRASH_LOG.length = 0;
     stack = await startTestStack({
       // As in AWS, a message reappears only after a dead invocation's leases have lapsed.
-      functionTimeoutSeconds: 30, visibilityTimeoutSeconds: 35,
+      // A long run shares two cores with a deep backlog: give each invocation room, so the run
+      // measures crashes, not an event loop too busy to finish an invocation in time.
+      functionTimeoutSeconds: EVENTS > 1000 ? 90 : 30, visibilityTimeoutSeconds: EVENTS > 1000 ? 100 : 35,
       duplicateDeliveries: { rate: 0.07 },
       env: { [ENV.CHAOS]: JSON.stringify({ seed: SEED, crash: CRASH }), [ENV.CONNECTOR_TIMEOUT_MS]: '1500' },
     });
@@ -193,7 +195,7 @@ describe(`exactly once under chaos (${EVENTS} events)`, () => {
     expect({ answered, audited }).toEqual({ answered: audited, audited });
   });
 
-  it('parks each decision once: no duplicate DLQ, review or quarantine entries', () => {
+  it('parks each decision once: no duplicate DLQ, review or quarantine entries', { timeout: Math.max(60_000, EVENTS * 20) }, () => {
     for (const [queue, items] of parked) {
       const ids = items.map((i) => i.decisionId);
       expect(ids.length - new Set(ids).size, queue).toBe(0);
@@ -213,7 +215,7 @@ describe(`exactly once under chaos (${EVENTS} events)`, () => {
     expect(result.findings.map((f) => `${f.code}: ${f.message}`)).toEqual([]);
     expect(result.counts.decisions).toBeGreaterThanOrEqual(EVENTS);
     expect(result.counts.notCheckpointed).toBe(0);
-  });
+  }, Math.max(60_000, EVENTS * 40));
 
   it('keeps the ledger equal to the audited costs: nothing billed twice, nothing lost', async () => {
     const ledger = new DynamoCostLedger(stack.env[ENV.TABLE_LEDGER]);

@@ -9,7 +9,7 @@ import { MemoryActionLedger, MemoryStageLedger } from '../../lambdas/core/memory
 import { MemoryAuditStore, MemoryMetrics, MemoryQueues, MemoryTokenVault } from '../../lambdas/core/memory-ports.js';
 import { actStage } from '../../lambdas/core/stages/act.js';
 import type { ModelPort, ModelResult } from '../../lambdas/core/ports.js';
-import { runStage, SimulatedCrash, type RunnerPorts } from '../../lambdas/core/stage-runner.js';
+import { InvocationExpired, runStage, SimulatedCrash, type RunnerPorts } from '../../lambdas/core/stage-runner.js';
 import { memoModel } from '../../lambdas/core/stages/model-memo.js';
 import type { StageOutcome } from '../../lambdas/core/stages/types.js';
 import type { BuiltPrompt } from '../../lambdas/core/prompt.js';
@@ -131,6 +131,19 @@ describe('runStage with a stage ledger', () => {
     expect((await runStage('infer', envelope({ stage: 'infer' }), { attempt: 1, maxReceiveCount: 4 }, fn, p)).status).toBe('done');
     expect(model.calls).toBe(1);
     expect(p.metrics.counts.get('StepMemoFailed')).toBe(1);
+  });
+
+  it('stops an invocation past its timeout before it commits, as Lambda would have killed it, and lets the next delivery run', async () => {
+    let left = 1_000;
+    const p = ports({ remainingMs: () => left });
+    const fn = async (e: Envelope) => { left = 0; return forward(e); };
+    await expect(runStage('verify', envelope(), { attempt: 1, maxReceiveCount: 3 }, fn, p)).rejects.toBeInstanceOf(InvocationExpired);
+    expect(p.queues.sent).toHaveLength(0);
+    expect(await p.audit.listDecision('support-triage', 'dec_once')).toHaveLength(0);
+    p.ledger.items.forEach((item) => { item.leaseUntil = 0; });
+    left = 1_000;
+    expect((await runStage('verify', envelope(), { attempt: 2, maxReceiveCount: 3 }, async (e) => forward(e), p)).status).toBe('done');
+    expect(p.queues.take('act')).toHaveLength(1);
   });
 
   it('keeps one outcome when two deliveries race', async () => {
