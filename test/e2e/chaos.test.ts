@@ -80,7 +80,7 @@ describe(`exactly once under chaos (${EVENTS} events)`, () => {
       // As in AWS, a message reappears only after a dead invocation's leases have lapsed.
       // A long run shares two cores with a deep backlog: give each invocation room, so the run
       // measures crashes, not an event loop too busy to finish an invocation in time.
-      functionTimeoutSeconds: EVENTS > 1000 ? 90 : 30, visibilityTimeoutSeconds: EVENTS > 1000 ? 100 : 35,
+      functionTimeoutSeconds: EVENTS > 1000 ? 90 : 60, visibilityTimeoutSeconds: EVENTS > 1000 ? 100 : 70,
       duplicateDeliveries: { rate: 0.07 },
       env: { [ENV.CHAOS]: JSON.stringify({ seed: SEED, crash: CRASH }), [ENV.CONNECTOR_TIMEOUT_MS]: '1500' },
     });
