@@ -29,12 +29,7 @@ describe('connectors against the local stand-ins', () => {
 
   beforeAll(async () => {
     targets = await startConnectorTargets();
-    settings = {
-      githubApiUrl: targets.githubUrl, github: { token: 'ghs_local' },
-      shopifyShopUrl: targets.shopifyUrl, shopify: { accessToken: 'shpat_local' },
-      zendeskBaseUrl: targets.zendeskUrl, zendesk: { email: 'bot@example.com', apiToken: 'zd_local' },
-      slackBaseUrl: targets.slackUrl, slack: { botToken: 'xoxb-local', defaultChannel: '#seamwork-alerts' },
-    };
+    settings = standInSettings(targets);
   });
   afterEach(() => targets.reset());
   afterAll(async () => { await targets?.stop(); });
@@ -286,13 +281,7 @@ describe('exactly once at the vendor', () => {
 
   beforeAll(async () => {
     targets = await startConnectorTargets();
-    settings = {
-      githubApiUrl: targets.githubUrl, github: { token: 'ghs_local' },
-      shopifyShopUrl: targets.shopifyUrl, shopify: { accessToken: 'shpat_local' },
-      zendeskBaseUrl: targets.zendeskUrl, zendesk: { email: 'bot@example.com', apiToken: 'zd_local' },
-      slackBaseUrl: targets.slackUrl, slack: { botToken: 'xoxb-local', defaultChannel: '#seamwork-alerts' },
-      connectorTimeoutMs: 250,
-    };
+    settings = standInSettings(targets, { connectorTimeoutMs: 250 });
   });
   afterEach(() => targets.reset());
   afterAll(async () => { await targets?.stop(); });
@@ -375,3 +364,14 @@ describe('exactly once at the vendor', () => {
     for (const { c, ctx } of runs) expect(c.atVendor(targets, ctx), ctx.idempotencyKey).toEqual(c.once);
   });
 });
+
+/** Connector settings pointing every vendor at the local stand-ins, with local credentials. */
+function standInSettings(targets: ConnectorTargets, extra: Partial<ConnectorSettings> = {}): ConnectorSettings {
+  return {
+    githubApiUrl: targets.githubUrl, github: { token: 'ghs_local' },
+    shopifyShopUrl: targets.shopifyUrl, shopify: { accessToken: 'shpat_local' },
+    zendeskBaseUrl: targets.zendeskUrl, zendesk: { email: 'bot@example.com', apiToken: 'zd_local' },
+    slackBaseUrl: targets.slackUrl, slack: { botToken: 'xoxb-local', defaultChannel: '#seamwork-alerts' },
+    ...extra,
+  };
+}
